@@ -1,0 +1,9 @@
+"""Unlearnable audio: error-minimizing noise under per-segment epsilon budgets."""
+
+__version__ = "0.1.0"
+
+SAMPLE_RATE_HZ = 16_000
+"""Every clip inside the library is mono float32 at this rate."""
+
+CLIP_SAMPLES = 16_000
+"""Every clip inside the library has this many samples (1 s at 16 kHz)."""

@@ -1,0 +1,62 @@
+"""Epsilon budgets: functions from clean clips to a per-sample, per-time-step L-inf bound."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from core.budgets.base import Budget
+from core.budgets.constant import ConstantBudget
+from core.budgets.mask_table import PAPER_TABLE, MaskTable, table_problems
+from core.budgets.segment_mask import SegmentMask, segment_levels
+from core.registry import Registry
+
+BUDGETS: Registry = Registry("budget kind")
+
+
+@BUDGETS.register("constant")
+def _constant(spec: dict[str, Any]) -> Budget:
+    _check_keys(spec, required={"eps"}, optional=set())
+    return ConstantBudget(eps_linf=spec["eps"])
+
+
+@BUDGETS.register("segment_mask")
+def _segment_mask(spec: dict[str, Any]) -> Budget:
+    _check_keys(spec, required={"eps_max"}, optional={"rows", "segment_samples", "level"})
+    table = MaskTable.from_rows(spec["rows"]) if "rows" in spec else PAPER_TABLE
+    return SegmentMask(
+        eps_max=spec["eps_max"],
+        table=table,
+        segment_samples=spec.get("segment_samples", 1000),
+        level=spec.get("level", "mean_abs"),
+    )
+
+
+def budget_from_dict(spec: dict[str, Any]) -> Budget:
+    """Build a budget from config data: `{kind = "constant", eps = 0.08}` or
+    `{kind = "segment_mask", eps_max = 0.13, rows = [...], segment_samples = 1000, level = "mean_abs"}`."""
+    if "kind" not in spec:
+        raise ValueError(f"budget needs a 'kind'; expected one of: {', '.join(BUDGETS.names())}")
+    rest = {k: v for k, v in spec.items() if k != "kind"}
+    return BUDGETS.get(spec["kind"])(rest)
+
+
+def _check_keys(spec: dict[str, Any], required: set[str], optional: set[str]) -> None:
+    missing = required - set(spec)
+    unknown = set(spec) - required - optional
+    if missing:
+        raise ValueError(f"budget is missing {sorted(missing)}")
+    if unknown:
+        raise ValueError(f"budget has unknown key(s) {sorted(unknown)}; allowed: {sorted(required | optional)}")
+
+
+__all__ = [
+    "BUDGETS",
+    "PAPER_TABLE",
+    "Budget",
+    "ConstantBudget",
+    "MaskTable",
+    "SegmentMask",
+    "budget_from_dict",
+    "segment_levels",
+    "table_problems",
+]

@@ -1,0 +1,40 @@
+"""The budget interface: a per-sample, per-time-step L-inf bound on the noise."""
+
+from __future__ import annotations
+
+from typing import Any, Protocol
+
+import torch
+
+
+class Budget(Protocol):
+    """Maps clean clips to the noise bound eps(x, t).
+
+    `eps(x)` takes clean waveforms [N, T] and returns eps [N, T] (same device and dtype),
+    every value in [0, eps_max]. The noise must satisfy |delta[n, t]| <= eps[n, t].
+    """
+
+    @property
+    def eps_max(self) -> float: ...
+
+    def eps(self, x: torch.Tensor) -> torch.Tensor: ...
+
+    def to_dict(self) -> dict[str, Any]: ...
+
+
+def check_waveforms(x: torch.Tensor) -> None:
+    """Raise ValueError unless x is a floating [N, T] batch."""
+    if x.ndim != 2:
+        raise ValueError(f"waveforms must be [N, T], got shape {tuple(x.shape)}")
+    if not x.is_floating_point():
+        raise ValueError(f"waveforms must be floating point, got {x.dtype}")
+
+
+def check_eps(name: str, value: float, upper: float = 1.0) -> float:
+    """Validate an epsilon: a finite number in (0, upper]."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        raise ValueError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not (0.0 < value <= upper):
+        raise ValueError(f"{name} must lie in (0, {upper}], got {value}")
+    return value

@@ -1,0 +1,197 @@
+"""Waveform distortion of protected clips: SNR, segmental SNR, Linf and SNR per amplitude band.
+
+All functions take batched (clean, protected) pairs, [N, T] numpy arrays or torch tensors,
+work in float64 numpy and return one value per clip (or per band). The noise is
+`protected - clean`.
+
+Conventions that keep every result finite, even for silent clips and identical pairs:
+  * energies (sums of squares) are clamped below at ENERGY_FLOOR before dividing;
+  * noise energy at or below ENERGY_FLOOR counts as no noise: the SNR is MAX_SNR_DB, so an
+    identical pair scores MAX_SNR_DB even when the clean clip is silent;
+  * every SNR is clipped to [MIN_SNR_DB, MAX_SNR_DB], so a silent clean clip with audible
+    noise gets a very negative but finite SNR.
+Segments are fixed, non-overlapping runs of `segment_samples`; a trailing partial segment
+is dropped.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+import torch
+
+ArrayLike = np.ndarray | torch.Tensor
+
+ENERGY_FLOOR = 1e-10
+"""Sums of squares below this are treated as this (about -100 dB for a 1-s clip)."""
+
+MAX_SNR_DB = 100.0
+"""SNR of a pair whose noise energy is at or below ENERGY_FLOOR (e.g. identical clips)."""
+
+MIN_SNR_DB = -100.0
+"""Lowest SNR reported (e.g. a silent clean clip with audible noise)."""
+
+
+def as_batch(x: ArrayLike, name: str) -> np.ndarray:
+    """`x` as a finite float64 numpy array [N, T] with N, T >= 1; raises ValueError otherwise."""
+    if isinstance(x, torch.Tensor):
+        x = x.detach().cpu().double().numpy()
+    arr = np.asarray(x, dtype=np.float64)
+    if arr.ndim != 2 or arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise ValueError(f"{name} must be a non-empty [N, T] batch, got shape {arr.shape}")
+    if not np.isfinite(arr).all():
+        raise ValueError(f"{name} must be finite, found NaN or inf")
+    return arr
+
+
+def as_pair(clean: ArrayLike, protected: ArrayLike) -> tuple[np.ndarray, np.ndarray]:
+    """Both batches as float64 numpy arrays of one shape [N, T]; raises ValueError otherwise."""
+    c, p = as_batch(clean, "clean"), as_batch(protected, "protected")
+    if c.shape != p.shape:
+        raise ValueError(f"clean and protected must have one shape, got {c.shape} and {p.shape}")
+    return c, p
+
+
+def ratio_db(signal_energy: np.ndarray, noise_energy: np.ndarray) -> np.ndarray:
+    """10 log10(signal / noise) under the module's floor and cap conventions, elementwise."""
+    signal = np.maximum(signal_energy, ENERGY_FLOOR)
+    noise = np.maximum(noise_energy, ENERGY_FLOOR)
+    db = np.clip(10.0 * np.log10(signal / noise), MIN_SNR_DB, MAX_SNR_DB)
+    return np.where(noise_energy <= ENERGY_FLOOR, MAX_SNR_DB, db)
+
+
+def snr_db(clean: ArrayLike, protected: ArrayLike) -> np.ndarray:
+    """Whole-clip SNR in dB, [N]: 10 log10(sum clean^2 / sum noise^2)."""
+    c, p = as_pair(clean, protected)
+    return ratio_db(np.square(c).sum(axis=1), np.square(p - c).sum(axis=1))
+
+
+def linf(clean: ArrayLike, protected: ArrayLike) -> np.ndarray:
+    """Largest absolute noise sample per clip, [N]: max |protected - clean|."""
+    c, p = as_pair(clean, protected)
+    return np.abs(p - c).max(axis=1)
+
+
+def _segments(x: np.ndarray, segment_samples: int) -> np.ndarray:
+    """[N, T] -> [N, S, segment_samples], S = T // segment_samples (trailing partial dropped)."""
+    if isinstance(segment_samples, bool) or not isinstance(segment_samples, int | np.integer):
+        raise ValueError(f"segment_samples must be an int, got {segment_samples!r}")
+    n, t = x.shape
+    if not 1 <= segment_samples <= t:
+        raise ValueError(f"segment_samples must lie in [1, T={t}], got {segment_samples}")
+    s = t // segment_samples
+    return x[:, : s * segment_samples].reshape(n, s, segment_samples)
+
+
+def _mean_abs(segments: np.ndarray) -> np.ndarray:
+    return np.abs(segments).mean(axis=-1)
+
+
+def _rms(segments: np.ndarray) -> np.ndarray:
+    return np.sqrt(np.square(segments).mean(axis=-1))
+
+
+LEVELS: dict[str, Callable[[np.ndarray], np.ndarray]] = {"mean_abs": _mean_abs, "rms": _rms}
+"""How a segment's amplitude level is measured, by name."""
+
+
+def segment_levels(x: ArrayLike, segment_samples: int, level: str = "mean_abs") -> np.ndarray:
+    """Amplitude level of every segment, [N, S]: mean |x| ("mean_abs") or RMS ("rms")."""
+    if level not in LEVELS:
+        raise ValueError(f"level must be one of {sorted(LEVELS)}, got {level!r}")
+    return LEVELS[level](_segments(as_batch(x, "x"), segment_samples))
+
+
+def segmental_snr_db(
+    clean: ArrayLike,
+    protected: ArrayLike,
+    segment_samples: int = 1000,
+    min_db: float = -10.0,
+    max_db: float = 35.0,
+) -> np.ndarray:
+    """Segmental SNR in dB, [N]: per-segment SNR clipped to [min_db, max_db], averaged per clip.
+
+    The clipping is the usual one: silent segments would otherwise dominate the mean.
+    """
+    if not min_db < max_db:
+        raise ValueError(f"min_db must be below max_db, got min_db={min_db}, max_db={max_db}")
+    c, p = as_pair(clean, protected)
+    clean_energy = np.square(_segments(c, segment_samples)).sum(axis=-1)
+    noise_energy = np.square(_segments(p - c, segment_samples)).sum(axis=-1)
+    return np.clip(ratio_db(clean_energy, noise_energy), min_db, max_db).mean(axis=1)
+
+
+@dataclass(frozen=True)
+class BandSNR:
+    """SNR pooled over all segments whose clean level A lies in lower < A <= upper.
+
+    Attributes:
+        label: the band as text, e.g. "0.08 < A <= 0.1".
+        lower: exclusive lower bound; None for the lowest band (unbounded).
+        upper: inclusive upper bound; None for the highest band (unbounded).
+        segments: number of segments in the band, over all clips.
+        snr_db: 10 log10(sum clean energy / sum noise energy) over those segments;
+            None when the band holds no segment.
+    """
+
+    label: str
+    lower: float | None
+    upper: float | None
+    segments: int
+    snr_db: float | None
+
+
+def _check_thresholds(thresholds: Sequence[float]) -> np.ndarray:
+    t = np.asarray(thresholds, dtype=np.float64)
+    if t.ndim != 1 or t.size == 0 or not np.isfinite(t).all() or np.any(np.diff(t) >= 0):
+        raise ValueError(
+            f"thresholds must be a non-empty, finite, strictly decreasing sequence, got {thresholds!r}"
+        )
+    return t
+
+
+def _band_bounds(t: np.ndarray) -> list[tuple[str, float | None, float | None]]:
+    """(label, lower, upper) for the len(t) + 1 bands, highest band first."""
+    bounds = [(f"A > {t[0]:g}", float(t[0]), None)]
+    bounds += [(f"{lo:g} < A <= {hi:g}", float(lo), float(hi)) for hi, lo in zip(t[:-1], t[1:])]
+    bounds.append((f"A <= {t[-1]:g}", None, float(t[-1])))
+    return bounds
+
+
+def band_snr_db(
+    clean: ArrayLike,
+    protected: ArrayLike,
+    thresholds: Sequence[float],
+    segment_samples: int = 1000,
+    level: str = "mean_abs",
+) -> list[BandSNR]:
+    """SNR per amplitude band, pooled over the segments of all clips.
+
+    Band k holds the segments with thresholds[k] < A <= thresholds[k-1] (strict `>` against
+    each threshold, as in the mask table), so a level equal to a threshold falls in the
+    lower band. There are len(thresholds) + 1 bands, highest level first.
+
+    Args:
+        clean, protected: [N, T] batches.
+        thresholds: strictly decreasing level thresholds, e.g. (0.1, 0.08, 0.05, 0.03, 0.01).
+        segment_samples: segment length in samples.
+        level: "mean_abs" or "rms", see `segment_levels`.
+    """
+    t = _check_thresholds(thresholds)
+    c, p = as_pair(clean, protected)
+    levels = segment_levels(c, segment_samples, level)
+    band = np.sum(levels[..., None] <= t, axis=-1).ravel()
+    n_bands = t.size + 1
+    counts = np.bincount(band, minlength=n_bands)
+    clean_energy = np.square(_segments(c, segment_samples)).sum(axis=-1).ravel()
+    noise_energy = np.square(_segments(p - c, segment_samples)).sum(axis=-1).ravel()
+    snr = ratio_db(
+        np.bincount(band, weights=clean_energy, minlength=n_bands),
+        np.bincount(band, weights=noise_energy, minlength=n_bands),
+    )
+    return [
+        BandSNR(label, lower, upper, int(counts[k]), float(snr[k]) if counts[k] else None)
+        for k, (label, lower, upper) in enumerate(_band_bounds(t))
+    ]

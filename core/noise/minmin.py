@@ -1,0 +1,225 @@
+"""Sample-wise and class-wise error-minimizing (min-min) noise (Huang et al., ICLR 2021).
+
+One round alternates two minimisations of the same loss, CE(f(x + delta), y):
+  1. `train_steps` optimizer steps of the surrogate f on x + delta (min over weights);
+  2. for every batch, `steps` signed-gradient DESCENT steps on delta (min over noise),
+     each of size `step_fraction * eps(x, t)`, projected onto |delta| <= eps(x, t) and
+     x + delta in [-1, 1].
+Rounds stop once round >= min_rounds and the surrogate's accuracy on x + delta reaches
+`target_accuracy`, or after `max_rounds`. The gradient is taken with respect to delta
+at the point x + delta: the model sees x + delta, and only delta is updated (the
+poster's code passed x + delta where delta belonged, so its noise copied the signal).
+
+Everything lives on `device`; the only host transfer is one accuracy scalar per round.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+from tqdm.auto import tqdm
+
+from core.budgets.base import Budget
+
+
+@dataclass(frozen=True)
+class MinMinConfig:
+    """Generation settings (defaults follow Huang et al. and the reference measurement).
+
+    Attributes:
+        steps: signed-gradient steps on delta per batch per round.
+        step_fraction: each step's size as a fraction of eps(x, t).
+        train_steps: surrogate optimizer steps per round.
+        target_accuracy: stop once the surrogate reaches this accuracy on x + delta ...
+        min_rounds: ... but never before this many rounds (the 99% rule alone fires after
+            about 2 rounds, which leaves noise that is too weak; see the README).
+        max_rounds: stop after this many rounds regardless.
+        batch_size: surrogate training batch.
+        noise_batch_size: batch of the noise updates (surrogate in eval mode, so this
+            changes only speed and memory, not the result).
+        lr: surrogate Adam learning rate.
+        weight_decay: surrogate Adam weight decay.
+        classwise: one delta per class instead of one per clip.
+        seed: seeds the surrogate init, batch order and the noise init.
+    """
+
+    steps: int = 20
+    step_fraction: float = 0.1
+    train_steps: int = 20
+    target_accuracy: float = 0.99
+    min_rounds: int = 1
+    max_rounds: int = 10
+    batch_size: int = 64
+    noise_batch_size: int = 256
+    lr: float = 0.01
+    weight_decay: float = 1e-4
+    classwise: bool = False
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        for name in ("steps", "train_steps", "min_rounds", "max_rounds", "batch_size", "noise_batch_size"):
+            value = getattr(self, name)
+            if isinstance(value, bool) or not isinstance(value, int) or value < (0 if name == "train_steps" else 1):
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if self.min_rounds > self.max_rounds:
+            raise ValueError(f"min_rounds ({self.min_rounds}) must not exceed max_rounds ({self.max_rounds})")
+        if not 0.0 < self.step_fraction <= 1.0:
+            raise ValueError(f"step_fraction must lie in (0, 1], got {self.step_fraction}")
+        if not 0.0 < self.target_accuracy <= 1.0:
+            raise ValueError(f"target_accuracy must lie in (0, 1], got {self.target_accuracy}")
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass
+class MinMinResult:
+    """delta: [N, T] noise (per clip, also for class-wise); class_delta: [C, T] or None;
+    history: one dict per round (round, accuracy, seconds)."""
+
+    delta: torch.Tensor
+    class_delta: torch.Tensor | None
+    history: list[dict] = field(default_factory=list)
+
+    @property
+    def rounds(self) -> int:
+        return len(self.history)
+
+
+def project(delta: torch.Tensor, x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    """Clamp |delta| <= eps elementwise, then keep x + delta inside [-1, 1]."""
+    delta = torch.maximum(torch.minimum(delta, eps), -eps)
+    return (x + delta).clamp(-1.0, 1.0) - x
+
+
+def descend(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    delta: torch.Tensor,
+    eps: torch.Tensor,
+    step_fraction: float,
+    steps: int,
+) -> torch.Tensor:
+    """`steps` signed-gradient descent steps on CE(model(x + delta), y) w.r.t. delta.
+
+    Args: x, delta, eps: [B, T]; y: [B]. Returns the new delta, detached, inside the budget.
+    """
+    step = step_fraction * eps
+    delta = project(delta.detach(), x, eps)
+    for _ in range(steps):
+        delta.requires_grad_(True)
+        loss = F.cross_entropy(model(x + delta), y)
+        (grad,) = torch.autograd.grad(loss, delta)
+        delta = project(delta.detach() - step * grad.sign(), x, eps)
+    return delta
+
+
+def generate(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    budget: Budget,
+    config: MinMinConfig,
+    n_classes: int | None = None,
+    progress: bool = True,
+    on_round: Callable[[dict], None] | None = None,
+) -> MinMinResult:
+    """Min-min noise for clean clips x [N, T] with labels y [N], on x's device.
+
+    `model` is a freshly initialised surrogate on the same device; it is trained in place.
+    Deterministic on CPU for a given config.seed.
+    """
+    device = x.device
+    n_classes = n_classes if n_classes is not None else int(y.max()) + 1
+    cpu_gen = torch.Generator().manual_seed(config.seed)
+    eps = budget.eps(x)
+    init = (torch.rand(x.shape if not config.classwise else (n_classes, x.shape[1]), generator=cpu_gen) * 2 - 1)
+    if config.classwise:
+        class_delta = init.to(device) * budget.eps_max
+        delta = project(class_delta[y], x, eps)
+    else:
+        class_delta = None
+        delta = project(init.to(device) * eps, x, eps)
+    optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
+    order = _batches(len(x), config.batch_size, cpu_gen)
+    history: list[dict] = []
+    bar = tqdm(total=config.max_rounds, desc="min-min rounds", unit="round", disable=not progress)
+    start = time.perf_counter()
+    for round_index in range(1, config.max_rounds + 1):
+        model.train()
+        for _ in range(config.train_steps):
+            idx = next(order).to(device)
+            optimizer.zero_grad(set_to_none=True)
+            F.cross_entropy(model(x[idx] + delta[idx]), y[idx]).backward()
+            optimizer.step()
+        model.eval()
+        model.requires_grad_(False)
+        if config.classwise:
+            class_delta = _classwise_round(model, x, y, eps, class_delta, budget.eps_max, config)
+            delta = project(class_delta[y], x, eps)
+        else:
+            for lo in range(0, len(x), config.noise_batch_size):
+                sl = slice(lo, lo + config.noise_batch_size)
+                delta[sl] = descend(model, x[sl], y[sl], delta[sl], eps[sl], config.step_fraction, config.steps)
+        accuracy = accuracy_on(model, x + delta, y, config.noise_batch_size)
+        model.requires_grad_(True)
+        record = {"round": round_index, "accuracy": accuracy, "seconds": time.perf_counter() - start}
+        history.append(record)
+        if on_round is not None:
+            on_round(record)
+        bar.update(1)
+        bar.set_postfix(accuracy=f"{accuracy:.3f}")
+        if round_index >= config.min_rounds and accuracy >= config.target_accuracy:
+            break
+    bar.close()
+    return MinMinResult(delta=delta.detach(), class_delta=class_delta, history=history)
+
+
+def _classwise_round(
+    model: nn.Module,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: torch.Tensor,
+    class_delta: torch.Tensor,
+    eps_max: float,
+    config: MinMinConfig,
+) -> torch.Tensor:
+    """One pass of class-wise updates: each batch moves every class's delta by the sign of
+    its gradient summed over that class's clips. A class delta is bounded by eps_max and
+    each clip sees it clamped to its own eps(x, t)."""
+    step = config.step_fraction * eps_max
+    for lo in range(0, len(x), config.noise_batch_size):
+        sl = slice(lo, lo + config.noise_batch_size)
+        xb, yb, eb = x[sl], y[sl], eps[sl]
+        for _ in range(config.steps):
+            class_delta.requires_grad_(True)
+            loss = F.cross_entropy(model(xb + project(class_delta[yb], xb, eb)), yb)
+            (grad,) = torch.autograd.grad(loss, class_delta)
+            class_delta = (class_delta.detach() - step * grad.sign()).clamp(-eps_max, eps_max)
+    return class_delta
+
+
+@torch.no_grad()
+def accuracy_on(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 256) -> float:
+    """Fraction of x classified as y, batched; one host transfer."""
+    was_training = model.training
+    model.eval()
+    correct = torch.zeros((), dtype=torch.long, device=x.device)
+    for lo in range(0, len(x), batch_size):
+        correct += (model(x[lo : lo + batch_size]).argmax(-1) == y[lo : lo + batch_size]).sum()
+    model.train(was_training)
+    return correct.item() / max(len(x), 1)
+
+
+def _batches(n: int, batch_size: int, generator: torch.Generator):
+    """Endless seeded shuffled batches of indices (CPU); the last short batch is kept."""
+    while True:
+        perm = torch.randperm(n, generator=generator)
+        for lo in range(0, n, batch_size):
+            yield perm[lo : lo + batch_size]

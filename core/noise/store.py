@@ -1,0 +1,41 @@
+"""Noise on disk, keyed by clip ID: saved once, looked up by ID, never by loader order."""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from pathlib import Path
+from typing import Any
+
+import torch
+
+
+def save_noise(path: str | Path, ids: tuple[str, ...] | list[str], delta: torch.Tensor, meta: dict[str, Any]) -> None:
+    """Write delta [N, T] with its N clip IDs and JSON-like meta, atomically (temp + rename)."""
+    if delta.ndim != 2 or delta.shape[0] != len(ids):
+        raise ValueError(f"delta must be [N={len(ids)}, T], got {tuple(delta.shape)}")
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    os.close(fd)
+    try:
+        torch.save({"ids": list(ids), "delta": delta.detach().cpu().contiguous(), "meta": meta}, tmp)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+
+
+def load_noise(path: str | Path, ids: tuple[str, ...] | list[str]) -> tuple[torch.Tensor, dict[str, Any]]:
+    """The stored delta rows for `ids`, in that order, and the stored meta.
+
+    Loaded with weights_only=True: nothing in the file is executed. Raises KeyError naming
+    the first requested ID the file lacks.
+    """
+    stored = torch.load(Path(path), map_location="cpu", weights_only=True)
+    position = {clip_id: i for i, clip_id in enumerate(stored["ids"])}
+    missing = [i for i in ids if i not in position]
+    if missing:
+        raise KeyError(f"{path}: no noise for {len(missing)} clip(s), e.g. {missing[0]!r}")
+    rows = torch.tensor([position[i] for i in ids], dtype=torch.long)
+    return stored["delta"][rows], stored["meta"]

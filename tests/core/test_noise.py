@@ -1,0 +1,129 @@
+"""Min-min noise: budget respected, the poster's x + delta defect caught, determinism."""
+
+import pytest
+import torch
+from torch import nn
+
+from core.budgets import ConstantBudget, SegmentMask
+from core.models import build_model
+from core.noise import MinMinConfig, descend, generate, project
+
+
+def linear_surrogate(t: int) -> nn.Module:
+    """Two-class linear model logits = [0, w.x]: the sign of its input gradient depends on
+    the label only (never on x), so the correct min-min delta is -eps * sign(grad)."""
+    torch.manual_seed(1)
+    model = nn.Linear(t, 2, bias=False)
+    with torch.no_grad():
+        model.weight[0].zero_()
+        model.weight[1] = torch.randn(t) * 1e-3  # small, so softmax never saturates to a zero gradient
+    return model.requires_grad_(False)
+
+
+def expected_delta(model: nn.Module, y: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
+    w_sign = model.weight[1].sign()
+    # y = 1: grad = (p1 - 1) w, so descent moves along +sign(w); y = 0: along -sign(w).
+    direction = torch.where(y[:, None] == 1, w_sign, -w_sign)
+    return direction * eps
+
+
+def speech_like(n: int, t: int) -> torch.Tensor:
+    torch.manual_seed(2)
+    envelope = torch.rand(n, t // 100).repeat_interleave(100, dim=1) * 0.4
+    return torch.randn(n, t).clamp(-1, 1) * envelope
+
+
+def defective_descend(model, x, y, delta, eps, step_fraction, steps):
+    """The poster's defect: x + delta handed over where delta belonged."""
+    return descend(model, x, y, x + delta, eps, step_fraction, steps)
+
+
+@pytest.mark.parametrize("budget", [ConstantBudget(0.05), SegmentMask(0.13, segment_samples=100)])
+def test_descend_gives_minus_eps_sign_grad_uncorrelated_with_x(budget):
+    x = speech_like(16, 1000)
+    y = torch.arange(16) % 2
+    model = linear_surrogate(1000)
+    eps = budget.eps(x)
+    delta = descend(model, x, y, torch.zeros_like(x), eps, step_fraction=0.1, steps=20)
+    assert torch.allclose(delta, expected_delta(model, y, eps))
+    corr = torch.corrcoef(torch.stack([delta.flatten(), x.flatten()]))[0, 1]
+    assert abs(corr) < 0.05
+
+
+def test_the_x_plus_delta_defect_would_be_caught():
+    x = speech_like(16, 1000)
+    y = torch.arange(16) % 2
+    model = linear_surrogate(1000)
+    eps = ConstantBudget(0.05).eps(x)
+    # The defect carries x into delta at every call (once per round); three rounds:
+    delta = torch.zeros_like(x)
+    for _ in range(3):
+        delta = defective_descend(model, x, y, delta, eps, 0.1, 5)
+    assert not torch.allclose(delta, expected_delta(model, y, eps))
+    corr = torch.corrcoef(torch.stack([delta.flatten(), x.flatten()]))[0, 1]
+    assert corr > 0.3
+
+
+def test_generate_with_fixed_surrogate_gives_exact_error_minimizing_noise():
+    x = speech_like(12, 1000)
+    y = torch.arange(12) % 2
+    model = linear_surrogate(1000)
+    budget = SegmentMask(0.13, segment_samples=100)
+    config = MinMinConfig(steps=20, step_fraction=0.1, train_steps=0, min_rounds=3, max_rounds=3, noise_batch_size=5)
+    result = generate(model, x, y, budget, config, progress=False)
+    assert result.rounds == 3
+    assert torch.allclose(result.delta, expected_delta(model, y, budget.eps(x)))
+
+
+@pytest.mark.parametrize("classwise", [False, True])
+def test_generate_respects_budget_and_range_and_is_deterministic(classwise):
+    x = speech_like(20, 4000) * 2.4  # some samples near +-1, so the [-1, 1] clamp matters
+    x = x.clamp(-1, 1)
+    y = torch.arange(20) % 4
+    budget = SegmentMask(0.13, segment_samples=500)
+    config = MinMinConfig(steps=3, train_steps=2, max_rounds=2, batch_size=8, noise_batch_size=8, classwise=classwise, seed=3)
+
+    def run():
+        torch.manual_seed(0)
+        return generate(build_model("m5", 4), x, y, budget, config, n_classes=4, progress=False)
+
+    a, b = run(), run()
+    eps = budget.eps(x)
+    assert (a.delta.abs() <= eps + 1e-7).all()
+    assert ((x + a.delta).abs() <= 1.0 + 1e-7).all()
+    assert a.delta.abs().max() > 0
+    assert torch.equal(a.delta, b.delta)
+    assert [r["accuracy"] for r in a.history] == [r["accuracy"] for r in b.history]
+    if classwise:
+        assert a.class_delta.shape == (4, 4000)
+        assert torch.allclose(a.delta, project(a.class_delta[y], x, eps))
+
+
+def test_stop_rule_honours_min_rounds():
+    x = speech_like(8, 1000)
+    y = torch.arange(8) % 2
+    config = MinMinConfig(steps=2, train_steps=0, target_accuracy=0.01, min_rounds=2, max_rounds=5)
+    result = generate(linear_surrogate(1000), x, y, ConstantBudget(0.05), config, progress=False)
+    assert result.rounds == 2
+    early = generate(linear_surrogate(1000), x, y, ConstantBudget(0.05), MinMinConfig(steps=2, train_steps=0, target_accuracy=0.01, max_rounds=5), progress=False)
+    assert early.rounds == 1
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "field"),
+    [({"steps": 0}, "steps"), ({"step_fraction": 0.0}, "step_fraction"), ({"min_rounds": 3, "max_rounds": 2}, "min_rounds"), ({"target_accuracy": 1.5}, "target_accuracy")],
+)
+def test_config_validation(kwargs, field):
+    with pytest.raises(ValueError, match=field):
+        MinMinConfig(**kwargs)
+
+
+@pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+def test_generate_on_cuda_matches_budget():
+    x = speech_like(16, 4000).cuda()
+    y = (torch.arange(16) % 2).cuda()
+    budget = SegmentMask(0.13, segment_samples=500)
+    torch.manual_seed(0)
+    result = generate(build_model("m5", 2).cuda(), x, y, budget, MinMinConfig(steps=2, max_rounds=1), progress=False)
+    assert result.delta.is_cuda
+    assert (result.delta.abs() <= budget.eps(x) + 1e-7).all()
