@@ -1,0 +1,90 @@
+"""The run's figures (PNG): the paper's Figures 1-4 and spectrograms."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import matplotlib
+
+matplotlib.use("Agg")
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import torch  # noqa: E402
+
+from core.budgets import Budget, segment_levels  # noqa: E402
+
+
+def segment_figure(clean: torch.Tensor, budget: Budget, path: Path, title: str, segment_samples: int = 1000) -> None:
+    """Figure 1: waveform with segment borders, mean |amplitude| and eps per segment."""
+    x = clean[None].double()
+    segment_samples = getattr(budget, "segment_samples", segment_samples)
+    levels = segment_levels(x, segment_samples)[0].numpy()
+    eps = budget.eps(x)[0, ::segment_samples].numpy()
+    edges = np.arange(len(levels) + 1) * segment_samples
+    fig, ax = plt.subplots(figsize=(10, 4))
+    ax.plot(clean.numpy(), color="0.6", lw=0.5, label="waveform")
+    for e in edges:
+        ax.axvline(e, color="0.85", lw=0.5)
+    ax.stairs(levels, edges, color="tab:blue", lw=1.5, label="mean |amplitude|")
+    ax.stairs(eps, edges, color="tab:red", lw=1.5, label="eps (L-inf bound)")
+    ax.stairs(-eps, edges, color="tab:red", lw=1.5, ls="--")
+    ax.set(xlabel="sample", ylabel="amplitude", title=title)
+    ax.legend(loc="upper right", fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def waveform_figure(clean: torch.Tensor, protected: torch.Tensor, path: Path, title: str) -> None:
+    """Figures 2-3: clean vs protected waveform, and the noise alone."""
+    fig, axes = plt.subplots(2, 1, figsize=(10, 5), sharex=True)
+    axes[0].plot(protected.numpy(), color="tab:orange", lw=0.5, label="protected")
+    axes[0].plot(clean.numpy(), color="tab:blue", lw=0.5, label="clean")
+    axes[0].legend(loc="upper right", fontsize=8)
+    axes[0].set(ylabel="amplitude", title=title)
+    axes[1].plot((protected - clean).numpy(), color="tab:red", lw=0.5)
+    axes[1].set(xlabel="sample", ylabel="noise")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def spectrogram_figure(clean: torch.Tensor, protected: torch.Tensor, path: Path, sample_rate_hz: int) -> None:
+    """Log-power spectrograms of clean, protected and noise on one colour scale."""
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
+    signals = (("clean", clean), ("protected", protected), ("noise", protected - clean))
+    for ax, (name, s) in zip(axes, signals):
+        ax.specgram(s.numpy().astype(np.float64) + 1e-9, NFFT=512, Fs=sample_rate_hz, noverlap=384, vmin=-140, vmax=-20)
+        ax.set(title=name, xlabel="time (s)")
+    axes[0].set_ylabel("frequency (Hz)")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def accuracy_figure(victims: dict[str, dict[str, list[dict[str, Any]]]], path: Path, title: str) -> None:
+    """Figure 4: clean test accuracy per epoch (mean over seeds, band = min..max) and a bar
+    chart of peak accuracy per condition."""
+    fig, (curve, bars) = plt.subplots(1, 2, figsize=(12, 4), gridspec_kw={"width_ratios": [3, 2]})
+    labels, peaks, errors = [], [], []
+    for condition, models in victims.items():
+        for model, runs in models.items():
+            acc = 100 * np.array([r["test_accuracy"] for r in runs])
+            epochs = np.arange(1, acc.shape[1] + 1)
+            line = curve.plot(epochs, acc.mean(0), marker="o", ms=3, label=f"{condition} ({model})")[0]
+            curve.fill_between(epochs, acc.min(0), acc.max(0), color=line.get_color(), alpha=0.15)
+            peak = acc.max(1)
+            labels.append(f"{condition}\n({model})")
+            peaks.append(peak.mean())
+            errors.append(peak.std(ddof=1) if len(peak) > 1 else 0.0)
+    curve.set(xlabel="epoch", ylabel="clean test accuracy (%)", title=title, ylim=(0, 100))
+    curve.legend(fontsize=8)
+    bars.bar(range(len(labels)), peaks, yerr=errors, capsize=4, color="tab:blue")
+    for i, p in enumerate(peaks):
+        bars.text(i, p + 2, f"{p:.1f}", ha="center", fontsize=8)
+    bars.set_xticks(range(len(labels)), labels, fontsize=8)
+    bars.set(ylabel="peak accuracy (%)", ylim=(0, 100), title="peak over epochs, mean over seeds")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

@@ -1,0 +1,151 @@
+"""Turn a run's results into summary.md, side-by-side comparisons and provenance."""
+
+from __future__ import annotations
+
+import importlib.metadata
+import platform
+import statistics
+import subprocess
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+import core
+
+PACKAGES = ("torch", "numpy", "soundfile", "soxr", "pesq", "pystoi", "matplotlib")
+
+
+def provenance() -> dict[str, Any]:
+    """Versions, git commit and date to store with every result."""
+    versions = {"unlearnable-audio": core.__version__, "python": platform.python_version()}
+    for name in PACKAGES:
+        try:
+            versions[name] = importlib.metadata.version(name)
+        except importlib.metadata.PackageNotFoundError:
+            versions[name] = None
+    return {
+        "versions": versions,
+        "git_commit": git_commit(),
+        "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
+        "platform": platform.platform(),
+    }
+
+
+def git_commit() -> str | None:
+    """HEAD of the repository holding this code (with '-dirty' for local changes), or None."""
+    here = Path(__file__).resolve().parent
+    try:
+        head = subprocess.run(["git", "rev-parse", "HEAD"], cwd=here, capture_output=True, text=True, check=True).stdout.strip()
+        dirty = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no"], cwd=here, capture_output=True, text=True, check=True).stdout.strip()
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return head + ("-dirty" if dirty else "")
+
+
+def spread(values: list[float]) -> dict[str, float]:
+    """Mean and sample standard deviation (0 for one value)."""
+    return {"mean": statistics.fmean(values), "std": statistics.stdev(values) if len(values) > 1 else 0.0}
+
+
+def accuracy_table(results: dict[str, Any]) -> list[dict[str, Any]]:
+    """One row per (condition, model): peak and final accuracy over seeds."""
+    rows = []
+    for condition, models in results["victims"].items():
+        for model, runs in models.items():
+            rows.append(
+                {
+                    "condition": condition,
+                    "model": model,
+                    "seeds": [r["seed"] for r in runs],
+                    "peak": spread([r["peak"] for r in runs]),
+                    "final": spread([r["final"] for r in runs]),
+                }
+            )
+    return rows
+
+
+def _pct(s: dict[str, float]) -> str:
+    return f"{100 * s['mean']:.1f} ± {100 * s['std']:.1f}"
+
+
+def _num(value: float | None, fmt: str) -> str:
+    return "n/a" if value is None else format(value, fmt)
+
+
+def summary_markdown(results: dict[str, Any], command: str) -> str:
+    """The paper-style table (clean / poisoned / defended) and the perceptual figures."""
+    cfg = results["config"]
+    data = results["data"]
+    lines = [
+        f"# {cfg['name']}",
+        "",
+        cfg.get("description", ""),
+        "",
+        f"Data: {data['train_clips']} train / {data['test_clips']} test clips, {len(data['classes'])} classes "
+        f"(fingerprint `{data['fingerprint']}`). Victims: {', '.join(cfg['victims']['models'])}, "
+        f"{cfg['victims']['epochs']} epochs, seeds {cfg['victims']['seeds']}. Device: {results['device']}.",
+        "",
+        "## Clean test accuracy (%), mean ± std over seeds",
+        "",
+        "| condition | victim | peak | final |",
+        "|---|---|---|---|",
+    ]
+    for row in accuracy_table(results):
+        lines.append(f"| {row['condition']} | {row['model']} | {_pct(row['peak'])} | {_pct(row['final'])} |")
+    gen = results.get("generation")
+    if gen:
+        last = gen["history"][-1]["accuracy"]
+        lines += [
+            "",
+            f"Noise: {gen['rounds']} rounds, surrogate accuracy on poisoned data {last:.3f}, "
+            f"{gen['seconds']:.0f} s ({gen['clips_per_second']:.1f} clip-rounds/s)"
+            + (" (reused from cache)" if gen.get("cached") else "")
+            + ".",
+        ]
+    m = results.get("metrics")
+    if m:
+        lines += [
+            "",
+            "## Perceptual figures (training set)",
+            "",
+            "| PESQ-WB (mean) | STOI (mean) | SNR dB (median) | SNR dB (mean) | segmental SNR dB | max L-inf |",
+            "|---|---|---|---|---|---|",
+            f"| {_num(m['pesq_wb_mean'], '.3f')} (n={m['pesq_wb_clips']}) | {_num(m['stoi_mean'], '.3f')} (n={m['stoi_clips']}) "
+            f"| {m['snr_db_median']:.1f} | {m['snr_db_mean']:.1f} | {m['segmental_snr_db_mean']:.1f} | {m['linf_max']:.4f} |",
+            "",
+            "SNR per amplitude band (segments pooled over clips):",
+            "",
+            "| band (mean abs amplitude) | segments | SNR dB |",
+            "|---|---|---|",
+        ]
+        for band in m["band_snr_db"]:
+            lines.append(f"| {band['label']} | {band['segments']} | {_num(band['snr_db'], '.1f')} |")
+    t = results["timings"]
+    lines += ["", "Timings: " + ", ".join(f"{k} {v:.0f} s" for k, v in t.items()), "", f"Command: `{command}`", ""]
+    return "\n".join(lines)
+
+
+def compare_markdown(all_results: list[tuple[str, dict[str, Any]]]) -> str:
+    """Side-by-side key figures of several runs (peak accuracy per condition, perceptual)."""
+    conditions: list[str] = []
+    for _, r in all_results:
+        for row in accuracy_table(r):
+            label = f"{row['condition']} ({row['model']}) peak %"
+            if label not in conditions:
+                conditions.append(label)
+    header = "| figure | " + " | ".join(name for name, _ in all_results) + " |"
+    lines = [header, "|---" * (len(all_results) + 1) + "|"]
+    for label in conditions:
+        cells = []
+        for _, r in all_results:
+            match = [row for row in accuracy_table(r) if f"{row['condition']} ({row['model']}) peak %" == label]
+            cells.append(_pct(match[0]["peak"]) if match else "")
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    for key, label, fmt in (
+        ("pesq_wb_mean", "PESQ-WB", ".3f"),
+        ("stoi_mean", "STOI", ".3f"),
+        ("snr_db_median", "median SNR dB", ".1f"),
+    ):
+        cells = [_num((r.get("metrics") or {}).get(key), fmt) for _, r in all_results]
+        lines.append(f"| {label} | " + " | ".join(cells) + " |")
+    return "\n".join(lines) + "\n"

@@ -1,0 +1,213 @@
+"""One bench run: noise (generated or cached) -> victims per condition -> metrics -> results.
+
+Data flows one way: config -> clips -> budget -> noise -> victims -> figures. Finished noise
+and victim results go to a content-addressed cache, so a run that is interrupted and
+restarted, or a second config sharing its clean victims, reuses them.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from bench.cache import Cache
+from bench.config import BenchConfig, stable_hash
+from bench.data import data_fingerprint, load_split
+from core.budgets import PAPER_TABLE, Budget, budget_from_dict
+from core.data import ClipSet
+from core.defenses import defense_from_dict
+from core.metrics import summarize
+from core.models import build_model
+from core.noise import generate, load_noise, save_noise
+from core.train import train_victim
+
+
+@dataclass
+class RunOutput:
+    """What a run computed: results (JSON-ready) plus the tensors plots and WAVs need."""
+
+    results: dict[str, Any]
+    train: ClipSet
+    delta: torch.Tensor | None
+    budget: Budget | None
+    timings: dict[str, float] = field(default_factory=dict)
+
+
+def pick_device(name: str) -> torch.device:
+    """'auto' is CUDA when present, else CPU; anything else is passed to torch.device."""
+    if name == "auto":
+        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+    device = torch.device(name)
+    if device.type == "cuda" and not torch.cuda.is_available():
+        raise ValueError(f"device {name!r} requested but CUDA is not available")
+    return device
+
+
+def run(cfg: BenchConfig, cache: Cache, device: torch.device, progress: bool = True, log=print) -> RunOutput:
+    """Execute one config; returns the results and the tensors for reporting."""
+    torch.set_flush_denormal(True)  # denormal input gradients once tripled a min-min step on CPU
+    timings: dict[str, float] = {}
+    t0 = time.perf_counter()
+    train, test = load_split(cfg.data, progress=progress)
+    timings["load_s"] = time.perf_counter() - t0
+    fingerprint = data_fingerprint(train, test)
+    log(f"data: {len(train)} train / {len(test)} test clips, {len(train.classes)} classes, fingerprint {fingerprint}")
+
+    delta = budget = None
+    generation: dict[str, Any] = {}
+    if cfg.has_noise:
+        budget = budget_from_dict(cfg.budget)
+        t0 = time.perf_counter()
+        delta, generation = noise_for(cfg, budget, train, fingerprint, cache, device, progress, log)
+        timings["generation_s"] = time.perf_counter() - t0
+
+    conditions = {"clean": (train.waveforms, "clean:" + fingerprint)}
+    if delta is not None:
+        poisoned = train.waveforms + delta
+        noise_key = generation["key"]
+        conditions["poisoned"] = (poisoned, "poisoned:" + noise_key)
+        for spec in cfg.defenses:
+            defense = defense_from_dict(spec)
+            conditions[f"poisoned+{defense.name}"] = (
+                defense(poisoned, train.sample_rate_hz),
+                f"poisoned:{noise_key}+{stable_hash(spec)}",
+            )
+
+    t0 = time.perf_counter()
+    victims = train_victims(cfg, conditions, train.labels, test, fingerprint, cache, device, progress, log)
+    timings["victims_s"] = time.perf_counter() - t0
+
+    metrics = None
+    if delta is not None:
+        t0 = time.perf_counter()
+        thresholds = band_thresholds(budget)
+        log("metrics: SNR, segmental SNR, SNR per band" + (", PESQ-WB, STOI" if cfg.metrics.perceptual else ""))
+        metrics = summarize(
+            train.waveforms,
+            train.waveforms + delta,
+            thresholds,
+            segment_samples=getattr(budget, "segment_samples", 1000),
+            level=getattr(budget, "level", "mean_abs"),
+            perceptual=cfg.metrics.perceptual,
+            max_perceptual_clips=cfg.metrics.max_perceptual_clips or None,
+            progress=progress,
+        )
+        timings["metrics_s"] = time.perf_counter() - t0
+
+    results = {
+        "config": cfg.to_dict(),
+        "config_hash": cfg.hash(),
+        "data": {
+            "fingerprint": fingerprint,
+            "train_clips": len(train),
+            "test_clips": len(test),
+            "classes": list(train.classes),
+        },
+        "generation": generation or None,
+        "victims": victims,
+        "metrics": metrics,
+        "device": str(device),
+        "timings": timings,
+    }
+    return RunOutput(results, train, delta, budget, timings)
+
+
+def band_thresholds(budget: Budget) -> list[float]:
+    """Amplitude band edges for per-band SNR: the budget's mask table (its last row covers
+    everything below the row above it), or the paper's table for a constant budget."""
+    table = getattr(budget, "table", PAPER_TABLE)
+    return list(table.thresholds[:-1]) or [0.0]
+
+
+def noise_for(
+    cfg: BenchConfig,
+    budget: Budget,
+    train: ClipSet,
+    fingerprint: str,
+    cache: Cache,
+    device: torch.device,
+    progress: bool,
+    log,
+) -> tuple[torch.Tensor, dict[str, Any]]:
+    """Cached noise for (budget, generation settings, data), else generate and cache it."""
+    key = stable_hash({"budget": budget.to_dict(), "generation": cfg.to_dict()["generation"], "data": fingerprint})
+    path = cache.path("noise", key, ".pt")
+    if path.is_file():
+        delta, meta = load_noise(path, train.ids)
+        log(f"noise: reused {path} ({meta['rounds']} rounds)")
+        return delta, {**meta, "key": key, "cached": True}
+    gen = cfg.generation
+    log(f"noise: generating with {gen.surrogate} surrogate on {device} ({budget.to_dict()['kind']} budget)")
+    torch.manual_seed(gen.seed)
+    model = build_model(gen.surrogate, len(train.classes)).to(device)
+    start = time.perf_counter()
+    result = generate(
+        model,
+        train.waveforms.to(device),
+        train.labels.to(device),
+        budget,
+        gen.minmin(),
+        n_classes=len(train.classes),
+        progress=progress,
+        on_round=lambda r: log(f"  round {r['round']}: surrogate accuracy {r['accuracy']:.3f} ({r['seconds']:.0f} s)"),
+    )
+    seconds = time.perf_counter() - start
+    meta = {
+        "rounds": result.rounds,
+        "history": result.history,
+        "seconds": seconds,
+        "clips_per_second": len(train) * result.rounds / seconds if seconds else None,
+        "clips": len(train),
+        "device": str(device),
+    }
+    delta = result.delta.cpu()
+    save_noise(path, train.ids, delta, meta)
+    return delta, {**meta, "key": key, "cached": False}
+
+
+def train_victims(
+    cfg: BenchConfig,
+    conditions: dict[str, tuple[torch.Tensor, str]],
+    train_y: torch.Tensor,
+    test: ClipSet,
+    fingerprint: str,
+    cache: Cache,
+    device: torch.device,
+    progress: bool,
+    log,
+) -> dict[str, dict[str, list[dict[str, Any]]]]:
+    """{condition: {model: [per-seed result dicts]}}; each (condition, model, seed) cached."""
+    out: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    test_x, test_y = test.waveforms.to(device), test.labels.to(device)
+    for condition, (train_x, train_key) in conditions.items():
+        out[condition] = {}
+        for model in cfg.victims.models:
+            victim = cfg.victims.victim(model)
+            runs = []
+            for seed in cfg.victims.seeds:
+                key = stable_hash({"train": train_key, "test": fingerprint, "victim": victim.to_dict(), "seed": seed})
+                found = cache.get_json("victims", key)
+                if found is None:
+                    result = train_victim(
+                        train_x.to(device),
+                        train_y.to(device),
+                        test_x,
+                        test_y,
+                        len(test.classes),
+                        victim,
+                        seed,
+                        progress=progress,
+                        desc=f"{condition} {model} seed {seed}",
+                    )
+                    found = result.to_dict()
+                    cache.put_json("victims", key, found)
+                    log(f"victim {condition:>18} {model} seed {seed}: peak {found['peak']:.3f} final {found['final']:.3f} ({found['seconds']:.0f} s)")
+                else:
+                    log(f"victim {condition:>18} {model} seed {seed}: peak {found['peak']:.3f} (cached)")
+                runs.append(found)
+            out[condition][model] = runs
+    return out
