@@ -204,8 +204,8 @@ def from_dict(cls: type, data: Any, where: str) -> Any:
     kwargs = {k: _coerce(hints[k], v, f"{where}{k}") for k, v in data.items()}
     try:
         return cls(**kwargs)
-    except TypeError as err:
-        raise ValueError(f"{where or 'config'}: {err}") from None
+    except (TypeError, ValueError) as err:
+        raise ValueError(f"{where.rstrip('.') or 'config'}: {err}") from None
 
 
 def _coerce(hint: Any, value: Any, key: str) -> Any:

@@ -1,0 +1,71 @@
+"""The harness end to end on a tiny slice: outputs exist and hold what they claim."""
+
+import json
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from bench.__main__ import main
+
+
+@pytest.fixture(scope="module")
+def quick_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    assert main(["--config", "dynamic_013", "--quick", "--out", str(out), "--no-progress"]) == 0
+    (run_dir,) = (out / "dynamic_013").iterdir()
+    return out, run_dir
+
+
+def test_results_json_holds_every_figure_and_provenance(quick_run):
+    _, run_dir = quick_run
+    r = json.loads((run_dir / "results.json").read_text())
+    assert set(r["victims"]) == {"clean", "poisoned", "poisoned+resample"}
+    for condition in r["victims"].values():
+        (runs,) = condition.values()
+        assert runs[0]["seed"] == 0 and len(runs[0]["test_accuracy"]) == 1
+        assert 0.0 <= runs[0]["peak"] <= 1.0
+    assert r["generation"]["rounds"] == 1 and r["generation"]["cached"] is False
+    assert r["metrics"]["linf_max"] <= 0.13 + 1e-6
+    assert r["metrics"]["pesq_wb_clips"] <= 4 and len(r["metrics"]["band_snr_db"]) == 6
+    assert r["config"]["name"] == "dynamic_013" and len(r["config_hash"]) == 16
+    assert r["data"]["train_clips"] == 80 and len(r["data"]["fingerprint"]) == 16
+    for key in ("versions", "git_commit", "date"):
+        assert key in r["provenance"]
+    assert {"load_s", "generation_s", "victims_s", "metrics_s"} <= set(r["timings"])
+
+
+def test_summary_plots_and_wavs_exist_and_agree(quick_run):
+    _, run_dir = quick_run
+    summary = (run_dir / "summary.md").read_text()
+    assert "| poisoned+resample | m5 |" in summary and "PESQ-WB" in summary and "A > 0.1" in summary
+    for png in ("fig1_segments.png", "fig2_waveforms.png", "fig4_accuracy.png", "spectrograms.png"):
+        assert (run_dir / png).read_bytes()[:4] == b"\x89PNG"
+    wavs = sorted((run_dir / "examples").glob("*.wav"))
+    assert len(wavs) == 6
+    clean, sr = sf.read(wavs[0])
+    noise, _ = sf.read(str(wavs[0]).replace("_clean", "_noise"))
+    protected, _ = sf.read(str(wavs[0]).replace("_clean", "_protected"))
+    assert sr == 16000 and np.abs(noise).max() <= 0.13 + 1e-6 and np.abs(noise).max() > 0
+    assert np.allclose(protected, np.clip(clean + noise, -1, 1), atol=1e-6)
+
+
+def test_second_run_reuses_noise_and_victims_and_compare_lists_both(quick_run, capsys):
+    out, _ = quick_run
+    assert main(["--config", "dynamic_013", "--quick", "--out", str(out), "--no-progress"]) == 0
+    runs = sorted((out / "dynamic_013").iterdir())
+    assert len(runs) == 2  # a new folder, the first run untouched
+    second = json.loads((runs[1] / "results.json").read_text())
+    assert second["generation"]["cached"] is True
+    captured = capsys.readouterr().out
+    assert "(cached)" in captured
+    assert main(["--compare", str(runs[0]), str(runs[1]), "--out", str(out)]) == 0
+    table = capsys.readouterr().out
+    assert "poisoned (m5) peak %" in table and table.count("|") > 10
+
+
+def test_list_and_bad_config(capsys):
+    assert main(["--list"]) == 0
+    assert "dynamic_013 " in capsys.readouterr().out
+    assert main(["--config", "nope"]) == 2
+    assert "unknown config" in capsys.readouterr().err

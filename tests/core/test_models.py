@@ -1,0 +1,46 @@
+"""Models: parameter counts, shapes, input layouts."""
+
+import pytest
+import torch
+
+from core.models import MODELS, M5, build_model
+
+
+def test_m5_parameter_count_matches_the_tutorial():
+    # The tutorial's M5 (32 channels): 25,290 parameters for 10 classes, 25,485 for 13.
+    assert sum(p.numel() for p in M5(10).parameters()) == 25_290
+    assert sum(p.numel() for p in M5(13).parameters()) == 25_485
+
+
+def test_m5_pool_then_relu_equals_tutorial_order():
+    torch.manual_seed(0)
+    model = M5(10).eval()
+    x = torch.randn(4, 16000) * 0.1
+    h = x.unsqueeze(1)
+    pool = torch.nn.MaxPool1d(4)
+    for conv, bn in ((model.conv1, model.bn1), (model.conv2, model.bn2), (model.conv3, model.bn3), (model.conv4, model.bn4)):
+        h = pool(torch.relu(bn(conv(h))))
+    reference = model.fc1(torch.nn.functional.avg_pool1d(h, h.shape[-1]).squeeze(-1))
+    assert torch.allclose(model(x), reference, atol=1e-6)
+
+
+@pytest.mark.parametrize("name", MODELS.names())
+def test_models_accept_both_layouts_and_give_logits(name):
+    torch.manual_seed(0)
+    model = build_model(name, 7).eval()
+    x = torch.randn(3, 16000) * 0.1
+    assert model(x).shape == (3, 7)
+    assert torch.allclose(model(x), model(x.unsqueeze(1)))
+
+
+@pytest.mark.parametrize("name", MODELS.names())
+def test_models_are_differentiable_in_the_waveform(name):
+    model = build_model(name, 3)
+    x = (torch.randn(2, 16000) * 0.1).requires_grad_(True)
+    model(x).sum().backward()
+    assert x.grad is not None and x.grad.abs().sum() > 0
+
+
+def test_unknown_model_lists_known_ones():
+    with pytest.raises(ValueError, match="unknown model 'resnet'.*logmel_cnn, m5"):
+        build_model("resnet", 10)
