@@ -4,10 +4,10 @@ or repeated run reuses what is done. Keys are hashes of everything the result de
 from __future__ import annotations
 
 import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
+
+from core.atomic import write_text_atomic
 
 
 class Cache:
@@ -27,16 +27,3 @@ class Cache:
 
     def put_json(self, kind: str, key: str, value: Any) -> None:
         write_text_atomic(self.path(kind, key, ".json"), json.dumps(value, indent=1))
-
-
-def write_text_atomic(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file in the same folder and a rename."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w") as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise

@@ -10,9 +10,9 @@ from pathlib import Path
 import numpy as np
 
 from bench import plots
-from bench.cache import write_text_atomic
 from bench.report import summary_markdown
 from bench.run import RunOutput
+from core.atomic import write_text_atomic
 from core.data import write_audio_atomic
 
 

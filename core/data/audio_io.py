@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import os
 import struct
-import tempfile
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,6 +20,7 @@ import torch
 from tqdm import tqdm
 
 from core import CLIP_SAMPLES, SAMPLE_RATE_HZ
+from core.atomic import atomic_path
 
 ArrayT = TypeVar("ArrayT", np.ndarray, torch.Tensor)
 
@@ -185,12 +185,5 @@ def write_audio_atomic(
         )
     if sub not in _FLOAT_SUBTYPES:
         samples = np.clip(samples, -1.0, 1.0)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
-        sf.write(tmp_name, samples, sample_rate_hz, subtype=sub, format=fmt)
-        os.replace(tmp_name, path)
-    except BaseException:
-        Path(tmp_name).unlink(missing_ok=True)
-        raise
+    with atomic_path(path) as tmp:
+        sf.write(tmp, samples, sample_rate_hz, subtype=sub, format=fmt)

@@ -2,28 +2,20 @@
 
 from __future__ import annotations
 
-import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from core.atomic import atomic_path
 
 
 def save_noise(path: str | Path, ids: tuple[str, ...] | list[str], delta: torch.Tensor, meta: dict[str, Any]) -> None:
     """Write delta [N, T] with its N clip IDs and JSON-like meta, atomically (temp + rename)."""
     if delta.ndim != 2 or delta.shape[0] != len(ids):
         raise ValueError(f"delta must be [N={len(ids)}, T], got {tuple(delta.shape)}")
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    os.close(fd)
-    try:
+    with atomic_path(path) as tmp:
         torch.save({"ids": list(ids), "delta": delta.detach().cpu().contiguous(), "meta": meta}, tmp)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def load_noise(path: str | Path, ids: tuple[str, ...] | list[str]) -> tuple[torch.Tensor, dict[str, Any]]:

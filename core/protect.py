@@ -1,0 +1,391 @@
+"""Protect a folder of recordings: min-min noise on 1-s windows, written back in each file's format.
+
+IN_DIR holds one folder per class (labels are the top-level folder names; files may sit
+deeper). Every file is read as 16 kHz mono and cut into 1-s windows (the last one
+zero-padded); min-min noise is generated over all windows at once, stitched back per file
+(padding dropped), resampled to the file's own rate, added to every channel, clipped to
+[-1, 1] and written to OUT_DIR under the same relative path, format and subtype.
+
+The budget eps(x, t) is computed on the 16 kHz mono mix and holds exactly there. Resampling
+the noise to another rate changes its waveform (down to 8 kHz its peaks grew by a quarter in
+the tests), so the resampled noise is clamped again to eps held at the file's rate; the
+written file can still miss the budget slightly, by quantisation to the file's subtype
+(half an LSB for PCM, far more for lossy formats such as OGG or MP3). The manifest reports
+the L-inf measured on the written file: `linf_native` at the file's own rate over all
+channels (the delivered noise), and `linf` at 16 kHz mono like every other metric (for a
+file at another rate this re-resamples the noise, so it may read above the budget).
+
+Resume: the noise is stored by window ID in OUT_DIR/.protect/noise-<key>.pt, the key
+hashing the noise recipe (budget, min-min settings, surrogate) and the input bytes, so a
+rerun on the same input reuses it; outputs the manifest lists as protected under the same
+key are not rewritten.
+"""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import io
+import json
+import sys
+import time
+from dataclasses import dataclass
+from pathlib import Path, PurePosixPath
+
+import numpy as np
+import soundfile as sf
+import soxr
+import torch
+from tqdm import tqdm
+
+from core import CLIP_SAMPLES, SAMPLE_RATE_HZ
+from core.atomic import write_text_atomic
+from core.budgets.base import Budget
+from core.data.audio_io import (
+    AudioError,
+    fix_length,
+    read_audio,
+    read_audio_info,
+    write_audio_atomic,
+)
+from core.data.class_folders import list_audio_files
+from core.metrics import linf, pesq_wb, snr_db, stoi
+from core.models import build_model
+from core.noise import MinMinConfig, generate, load_noise, save_noise
+
+MANIFEST_NAME = "manifest.csv"
+STATE_DIR_NAME = ".protect"
+METRIC_MAX_S = 30.0
+"""Metrics look at the first 30 s of a file: PESQ and STOI on hour-long files take minutes."""
+PESQ_MIN_SAMPLES = SAMPLE_RATE_HZ // 4
+MANIFEST_FIELDS = (
+    "path", "class", "status", "sample_rate_hz", "channels", "duration_s",
+    "snr_db", "linf", "linf_native", "pesq_wb", "stoi", "noise_key",
+)  # fmt: skip
+Row = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Source:
+    """One readable input file: path relative to IN_DIR, class label, audio [T] at 16 kHz mono."""
+
+    rel: str
+    label: int
+    audio: np.ndarray
+
+
+@dataclass(frozen=True)
+class ProtectSummary:
+    """What a run did: files written now, kept from an earlier run, skipped (unreadable) and
+    failed (write errors); windows generated or reused; wall-clock seconds."""
+
+    protected: int
+    reused: int
+    skipped: int
+    failed: int
+    windows: int
+    noise_reused: bool
+    seconds: float
+    manifest: Path
+
+    def __str__(self) -> str:
+        noise = "reused" if self.noise_reused else "generated"
+        return (
+            f"protected {self.protected}, reused {self.reused}, skipped {self.skipped}, "
+            f"failed {self.failed} file(s); noise {noise} for {self.windows} window(s); "
+            f"{self.seconds:.1f} s; manifest {self.manifest}"
+        )
+
+
+def check_folders(in_dir: str | Path, out_dir: str | Path) -> tuple[Path, Path]:
+    """Both folders resolved; ValueError unless IN_DIR exists and the two do not overlap."""
+    in_root, out_root = Path(in_dir).resolve(), Path(out_dir).resolve()
+    if not in_root.is_dir():
+        raise ValueError(f"input folder {in_dir} does not exist; expected a folder with one subfolder per class")
+    if out_root == in_root or in_root in out_root.parents:
+        raise ValueError(f"output folder {out_dir} is inside input folder {in_dir}; expected a folder outside it")
+    if out_root in in_root.parents:
+        raise ValueError(f"input folder {in_dir} is inside output folder {out_dir}; expected separate folders")
+    return in_root, out_root
+
+
+def class_of(rel: str) -> str | None:
+    """The class of a file: its top-level folder; None for a file directly in IN_DIR."""
+    parts = PurePosixPath(rel).parts
+    return parts[0] if len(parts) > 1 else None
+
+
+def noise_key(budget: Budget, minmin: MinMinConfig, surrogate: str, digests: dict[str, str]) -> str:
+    """Hash of what determines the noise: the recipe and every input file's path and bytes."""
+    data = {"budget": budget.to_dict(), "minmin": minmin.to_dict(), "surrogate": surrogate, "files": digests}
+    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+
+
+def window_count(num_samples: int, window_samples: int = CLIP_SAMPLES) -> int:
+    """Windows needed to cover `num_samples` (ceiling division)."""
+    return -(-num_samples // window_samples)
+
+
+def split_windows(audio: np.ndarray, window_samples: int = CLIP_SAMPLES) -> np.ndarray:
+    """[T] -> [ceil(T / window_samples), window_samples], the last window zero-padded (T >= 1)."""
+    count = window_count(len(audio), window_samples)
+    return fix_length(audio, count * window_samples).reshape(count, window_samples)
+
+
+def stitch(windows: np.ndarray, num_samples: int) -> np.ndarray:
+    """Inverse of `split_windows`: [K, W] -> [num_samples], padding dropped."""
+    return windows.reshape(-1)[:num_samples]
+
+
+def window_ids(rel: str, count: int) -> list[str]:
+    """Noise IDs of a file's windows: `<path>#<index>`, unique because paths are."""
+    return [f"{rel}#{k}" for k in range(count)]
+
+
+def read_sources(
+    in_root: Path, rels: list[str], classes: list[str], progress: bool
+) -> tuple[list[Source], dict[str, str], dict[str, str]]:
+    """Decode every file as 16 kHz mono; returns (sources, skip reasons by path, SHA-256 by path).
+
+    Unreadable files and files outside a class folder are skipped, reported on stderr.
+    """
+    sources, skipped, digests = [], {}, {}
+    for rel in tqdm(rels, desc="reading", unit="file", disable=not progress):
+        path = in_root / rel
+        with path.open("rb") as f:
+            digests[rel] = hashlib.file_digest(f, "sha256").hexdigest()
+        name = class_of(rel)
+        try:
+            if name is None:
+                raise AudioError(f"{path}: not inside a class folder; expected IN_DIR/<class>/...")
+            audio = read_audio(path)
+            if audio.size == 0:
+                raise AudioError(f"{path}: under one sample at {SAMPLE_RATE_HZ} Hz; expected longer audio")
+            sources.append(Source(rel, classes.index(name), audio))
+        except AudioError as err:
+            skipped[rel] = str(err)
+            tqdm.write(f"skipped: {err}", file=sys.stderr)
+    return sources, skipped, digests
+
+
+def noise_for(
+    sources: list[Source],
+    n_classes: int,
+    budget: Budget,
+    minmin: MinMinConfig,
+    surrogate: str,
+    path: Path,
+    device: torch.device,
+    progress: bool,
+) -> tuple[dict[str, np.ndarray], bool]:
+    """Noise [T] at 16 kHz per source path, loaded from `path` or generated over all sources'
+    windows and saved there; the flag says whether it was loaded."""
+    windows = [split_windows(s.audio) for s in sources]
+    ids = [i for s, w in zip(sources, windows) for i in window_ids(s.rel, len(w))]
+    reused = path.is_file()
+    if reused:
+        try:
+            delta = load_noise(path, ids)[0]
+        except KeyError as err:
+            raise ValueError(f"{path} does not match the input ({err}); delete it to regenerate") from None
+    else:
+        labels = [s.label for s, w in zip(sources, windows) for _ in w]
+        x = np.concatenate(windows)
+        delta, meta = generate_noise(x, labels, n_classes, budget, minmin, surrogate, device, progress)
+        save_noise(path, ids, delta, meta)
+    delta = delta.numpy()
+    bounds = np.cumsum([0] + [len(w) for w in windows])
+    return {s.rel: stitch(delta[lo:hi], len(s.audio)) for s, lo, hi in zip(sources, bounds, bounds[1:])}, reused
+
+
+def generate_noise(
+    windows: np.ndarray,
+    labels: list[int],
+    n_classes: int,
+    budget: Budget,
+    minmin: MinMinConfig,
+    surrogate: str,
+    device: torch.device,
+    progress: bool,
+) -> tuple[torch.Tensor, dict]:
+    """Min-min noise [W, T] (on the CPU) for windows [W, T] with their labels, and its meta."""
+    if len(set(labels)) < 2:
+        raise ValueError(f"min-min noise needs readable files in at least 2 class folders, got {len(set(labels))}")
+    torch.set_flush_denormal(True)  # denormal input gradients once tripled a min-min step on CPU
+    torch.manual_seed(minmin.seed)
+    model = build_model(surrogate, n_classes).to(device)
+    x = torch.from_numpy(windows).to(device)
+    y = torch.tensor(labels, device=device)
+    start = time.perf_counter()
+    result = generate(model, x, y, budget, minmin, n_classes=n_classes, progress=progress)
+    meta = {
+        "rounds": result.rounds,
+        "history": result.history,
+        "seconds": time.perf_counter() - start,
+        "device": str(device),
+        "surrogate": surrogate,
+        "budget": budget.to_dict(),
+        "minmin": minmin.to_dict(),
+    }
+    return result.delta.cpu(), meta
+
+
+def eps_16k(budget: Budget, audio: np.ndarray) -> np.ndarray:
+    """The budget eps [T] of a file's 16 kHz mono audio, over the same windows the noise saw."""
+    windows = torch.from_numpy(split_windows(audio))
+    return stitch(budget.eps(windows).numpy(), len(audio))
+
+
+def add_noise(original: np.ndarray, noise_16k: np.ndarray, eps: np.ndarray, sample_rate_hz: int) -> np.ndarray:
+    """original [n, channels] plus the 16-kHz noise, resampled to `sample_rate_hz` and clamped
+    to the 16-kHz `eps` held at that rate, on every channel; clipped to [-1, 1]."""
+    n = original.shape[0]
+    if sample_rate_hz != SAMPLE_RATE_HZ:
+        noise_16k = soxr.resample(noise_16k.astype(np.float64), SAMPLE_RATE_HZ, sample_rate_hz, quality="HQ")
+    noise = fix_length(noise_16k.astype(np.float64), n)
+    held = eps[np.minimum(np.arange(n) * SAMPLE_RATE_HZ // sample_rate_hz, len(eps) - 1)]
+    return np.clip(original + np.clip(noise, -held, held)[:, None], -1.0, 1.0)
+
+
+def file_metrics(clean_16k: np.ndarray, protected_16k: np.ndarray, perceptual: bool) -> dict[str, float | None]:
+    """SNR, L-inf, PESQ-WB and STOI on the first METRIC_MAX_S seconds (None where undefined)."""
+    n = min(len(clean_16k), len(protected_16k), int(METRIC_MAX_S * SAMPLE_RATE_HZ))
+    c, p = clean_16k[None, :n], protected_16k[None, :n]
+    scores = {"snr_db": float(snr_db(c, p)[0]), "linf": float(linf(c, p)[0]), "pesq_wb": None, "stoi": None}
+    if perceptual:
+        scores["pesq_wb"] = pesq_wb(c, p).mean() if n >= PESQ_MIN_SAMPLES else None
+        scores["stoi"] = stoi(c, p).mean()
+    return scores
+
+
+def protect_file(
+    src: Path, dst: Path, clean_16k: np.ndarray, noise_16k: np.ndarray, budget: Budget, perceptual: bool
+) -> Row:
+    """Write the protected copy of `src` to `dst` in src's rate, channels, format and subtype
+    (the format's default subtype where soundfile cannot write src's); return its manifest fields."""
+    rate_hz, channels, subtype, fmt = read_audio_info(src)
+    if fmt not in sf.available_formats():
+        known = sorted(sf.available_formats())
+        raise ValueError(f"{src}: soundfile cannot write format {fmt!r}; expected one of {known}")
+    original, _ = sf.read(src, dtype="float64", always_2d=True)
+    samples = add_noise(original, noise_16k, eps_16k(budget, clean_16k), rate_hz)
+    write_audio_atomic(dst, samples, rate_hz, subtype if sf.check_format(fmt, subtype) else None, fmt)
+    written, _ = sf.read(dst, dtype="float64", always_2d=True)
+    scores = file_metrics(clean_16k, read_audio(dst), perceptual)
+    scores["linf_native"] = float(np.abs(written - original).max())
+    fields = {"sample_rate_hz": rate_hz, "channels": channels, "duration_s": original.shape[0] / rate_hz, **scores}
+    return {k: _text(v) for k, v in fields.items()}
+
+
+def _text(value: float | int | None) -> str:
+    if value is None:
+        return ""
+    return str(value) if isinstance(value, int) else f"{value:.6g}"
+
+
+def read_manifest(path: Path) -> dict[str, Row]:
+    """Rows of an earlier run's manifest by input path; {} when there is none."""
+    if not path.is_file():
+        return {}
+    with path.open(newline="") as f:
+        reader = csv.DictReader(f)
+        if tuple(reader.fieldnames or ()) != MANIFEST_FIELDS:
+            raise ValueError(
+                f"{path}: columns {reader.fieldnames} are not {list(MANIFEST_FIELDS)}; "
+                "expected a manifest written by this tool (delete it to start over)"
+            )
+        return {row["path"]: row for row in reader}
+
+
+def write_manifest(path: Path, rows: list[Row]) -> None:
+    """Write the manifest CSV atomically (temporary file + rename)."""
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=MANIFEST_FIELDS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(rows)
+    write_text_atomic(path, buffer.getvalue())
+
+
+def write_outputs(
+    in_root: Path,
+    out_root: Path,
+    sources: list[Source],
+    noise: dict[str, np.ndarray],
+    budget: Budget,
+    key: str,
+    perceptual: bool,
+    progress: bool,
+) -> dict[str, Row]:
+    """Protect every source; a file that cannot be written gets an `error: ...` row, not an exception."""
+    rows = {}
+    for s in tqdm(sources, desc="writing", unit="file", disable=not progress):
+        row = {"path": s.rel, "class": class_of(s.rel) or "", "noise_key": key}
+        try:
+            row |= protect_file(in_root / s.rel, out_root / s.rel, s.audio, noise[s.rel], budget, perceptual)
+            row["status"] = "protected"
+        except (ValueError, OSError, sf.SoundFileError) as err:
+            row["status"] = f"error: {err}"
+            tqdm.write(f"error: {err}", file=sys.stderr)
+        rows[s.rel] = row
+    return rows
+
+
+def protect_folder(
+    in_dir: str | Path,
+    out_dir: str | Path,
+    budget: Budget,
+    minmin: MinMinConfig,
+    surrogate: str = "m5",
+    device: torch.device | str = "cpu",
+    progress: bool = True,
+    perceptual: bool = True,
+) -> ProtectSummary:
+    """Write a protected copy of every audio file under `in_dir` to `out_dir`, plus manifest.csv.
+
+    Args:
+        in_dir: one folder per class; never written to.
+        out_dir: created if needed; must not overlap `in_dir`.
+        budget, minmin, surrogate: the noise recipe (budget, min-min settings, surrogate model name).
+        device: where the noise is generated.
+        progress: tqdm bars for reading, generation rounds and writing.
+        perceptual: compute PESQ-WB and STOI per file (slow on large folders).
+    """
+    start = time.perf_counter()
+    in_root, out_root = check_folders(in_dir, out_dir)
+    rels = list_audio_files(in_root)
+    if not rels:
+        raise ValueError(f"input folder {in_dir} holds no audio files; expected IN_DIR/<class>/<audio files>")
+    classes = sorted({c for c in map(class_of, rels) if c is not None})
+    sources, skipped, digests = read_sources(in_root, rels, classes, progress)
+    key = noise_key(budget, minmin, surrogate, digests)
+    out_root.mkdir(parents=True, exist_ok=True)
+    manifest = out_root / MANIFEST_NAME
+    previous = read_manifest(manifest)
+    done = {
+        rel
+        for rel, row in previous.items()
+        if row["status"] == "protected" and row["noise_key"] == key and (out_root / rel).is_file()
+    }
+    to_write = [s for s in sources if s.rel not in done]
+    noise, noise_reused = {}, True
+    if to_write:
+        path = out_root / STATE_DIR_NAME / f"noise-{key}.pt"
+        device = torch.device(device)
+        noise, noise_reused = noise_for(sources, len(classes), budget, minmin, surrogate, path, device, progress)
+    rows = {rel: previous[rel] for rel in done}
+    for rel, why in skipped.items():
+        rows[rel] = {"path": rel, "class": class_of(rel) or "", "status": f"skipped: {why}"}
+    written = write_outputs(in_root, out_root, to_write, noise, budget, key, perceptual, progress)
+    rows |= written
+    write_manifest(manifest, [rows[rel] for rel in rels])
+    failed = sum(row["status"] != "protected" for row in written.values())
+    return ProtectSummary(
+        protected=len(written) - failed,
+        reused=len(done),
+        skipped=len(skipped),
+        failed=failed,
+        windows=sum(window_count(len(s.audio)) for s in sources),
+        noise_reused=noise_reused,
+        seconds=time.perf_counter() - start,
+        manifest=manifest,
+    )

@@ -1,0 +1,207 @@
+"""`python -m core protect`: formats kept, noise within budget, garbage skipped, resume without regeneration."""
+
+from __future__ import annotations
+
+import csv
+import hashlib
+import os
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from bench.config import load_config
+from core import __main__ as cli
+from core import protect as protect_module
+from core.budgets import budget_from_dict
+from core.data.audio_io import read_audio
+from core.protect import (
+    MANIFEST_NAME,
+    ProtectSummary,
+    eps_16k,
+    protect_folder,
+    split_windows,
+    stitch,
+)
+
+REPO = Path(__file__).resolve().parents[2]
+TOLERANCE = 2.0**-15
+"""Slack over eps_max for quantisation: one PCM_16 step (the resampled noise is clamped again)."""
+
+# relative path -> (duration_s, sample_rate_hz, channels, subtype)
+FILES = {
+    "yes/a.wav": (0.5, 16_000, 1, "PCM_16"),
+    "yes/deep/b.wav": (1.7, 16_000, 1, "PCM_16"),
+    "yes/c.wav": (1.0, 8_000, 2, "PCM_16"),
+    "no/d.flac": (1.7, 44_100, 1, "PCM_24"),
+    "no/e.wav": (0.5, 22_050, 1, "FLOAT"),
+    "no/f.wav": (1.7, 16_000, 1, "PCM_16"),
+}
+GARBAGE = {"no/garbage.wav": b"this is not audio\n", "yes/empty.wav": b""}
+
+
+def speechlike(duration_s: float, rate_hz: int, channels: int, seed: int) -> np.ndarray:
+    """A tone with a loud and a quiet half plus hiss, so the segment mask sees several levels."""
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(duration_s * rate_hz)) / rate_hz
+    envelope = np.where(t < duration_s / 2, 0.5, 0.02)
+    mono = envelope * np.sin(2 * np.pi * (200 + 50 * seed) * t) + 0.01 * rng.standard_normal(t.size)
+    return np.stack([mono * (0.8 + 0.2 * c) for c in range(channels)], axis=1)
+
+
+def make_dataset(root: Path) -> None:
+    for seed, (rel, (duration_s, rate_hz, channels, subtype)) in enumerate(FILES.items()):
+        path = root / rel
+        path.parent.mkdir(parents=True, exist_ok=True)
+        sf.write(path, speechlike(duration_s, rate_hz, channels, seed), rate_hz, subtype=subtype)
+    for rel, content in GARBAGE.items():
+        (root / rel).write_bytes(content)
+
+
+def write_tiny_config(folder: Path) -> Path:
+    base = os.path.relpath(REPO / "bench" / "configs" / "dynamic_013.toml", folder)
+    path = folder / "tiny.toml"
+    path.write_text(
+        f'include = "{Path(base).as_posix()}"\n\n[generation]\nsteps = 1\ntrain_steps = 1\nmin_rounds = 1\n'
+        "max_rounds = 1\nnoise_batch_size = 8\nbatch_size = 4\n"
+    )
+    return path
+
+
+def snapshot(root: Path) -> dict[str, tuple[int, int, str]]:
+    """Size, mtime and SHA-256 of every file under root, by relative path."""
+    files = (p for p in sorted(root.rglob("*")) if p.is_file())
+    return {p.relative_to(root).as_posix(): (p.stat().st_size, p.stat().st_mtime_ns, sha256(p)) for p in files}
+
+
+def sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def read_rows(out_dir: Path) -> dict[str, dict[str, str]]:
+    with (out_dir / MANIFEST_NAME).open(newline="") as f:
+        return {row["path"]: row for row in csv.DictReader(f)}
+
+
+def rows_key(out_dir: Path) -> str:
+    """The one noise key all protected rows of a manifest share."""
+    (key,) = {row["noise_key"] for row in read_rows(out_dir).values() if row["status"] == "protected"}
+    return key
+
+
+def run(in_dir: Path, out_dir: Path, config: Path) -> ProtectSummary:
+    cfg = load_config(str(config))
+    budget, minmin = budget_from_dict(cfg.budget), cfg.generation.minmin()
+    return protect_folder(in_dir, out_dir, budget, minmin, cfg.generation.surrogate, progress=False)
+
+
+@pytest.fixture(scope="module")
+def first_run(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path, Path, ProtectSummary, dict]:
+    root = tmp_path_factory.mktemp("protect")
+    in_dir, out_dir = root / "in", root / "out"
+    make_dataset(in_dir)
+    config = write_tiny_config(root)
+    before = snapshot(in_dir)
+    summary = run(in_dir, out_dir, config)
+    assert snapshot(in_dir) == before
+    return in_dir, out_dir, config, summary, before
+
+
+def test_windows_round_trip() -> None:
+    audio = np.arange(27_000, dtype=np.float32)
+    windows = split_windows(audio)
+    assert windows.shape == (2, 16_000) and not windows[1, 11_000:].any()
+    assert np.array_equal(stitch(windows, audio.size), audio)
+
+
+def test_outputs_keep_paths_and_formats(first_run) -> None:
+    in_dir, out_dir, _, summary, _ = first_run
+    assert (summary.protected, summary.skipped, summary.failed, summary.reused) == (len(FILES), len(GARBAGE), 0, 0)
+    assert not summary.noise_reused
+    written = {p.relative_to(out_dir).as_posix() for p in out_dir.rglob("*") if p.is_file()}
+    assert {p for p in written if p.startswith(".protect/")} == {f".protect/noise-{rows_key(out_dir)}.pt"}
+    written = {p for p in written if not p.startswith(".protect/")}
+    assert written == set(FILES) | {MANIFEST_NAME}
+    for rel in FILES:
+        a, b = sf.info(in_dir / rel), sf.info(out_dir / rel)
+        kept = ("samplerate", "channels", "subtype", "format", "frames")
+        assert [getattr(b, k) for k in kept] == [getattr(a, k) for k in kept], rel
+
+
+def test_noise_is_nonzero_and_within_budget(first_run) -> None:
+    in_dir, out_dir, config, _, _ = first_run
+    eps_max = load_config(str(config)).budget["eps_max"]
+    rows = read_rows(out_dir)
+    for rel in FILES:
+        original, _ = sf.read(in_dir / rel, always_2d=True)
+        protected, _ = sf.read(out_dir / rel, always_2d=True)
+        gap = np.abs(protected - original).max()
+        assert 0 < gap <= eps_max + TOLERANCE, rel
+        assert float(rows[rel]["linf_native"]) == pytest.approx(gap, rel=1e-4)
+
+
+def test_noise_follows_the_per_sample_budget_at_16k(first_run) -> None:
+    in_dir, out_dir, config, _, _ = first_run
+    budget = budget_from_dict(load_config(str(config)).budget)
+    for rel in ("yes/a.wav", "yes/deep/b.wav", "no/f.wav"):
+        clean = read_audio(in_dir / rel)
+        gap = np.abs(read_audio(out_dir / rel) - clean)
+        assert (gap <= eps_16k(budget, clean) + TOLERANCE).all(), rel
+
+
+def test_manifest_rows(first_run) -> None:
+    _, out_dir, _, _, _ = first_run
+    rows = read_rows(out_dir)
+    assert list(rows) == sorted([*FILES, *GARBAGE])
+    for rel in GARBAGE:
+        assert rows[rel]["status"].startswith("skipped: ") and rows[rel]["class"] == rel.split("/")[0]
+    for rel, (duration_s, rate_hz, channels, _) in FILES.items():
+        row = rows[rel]
+        assert row["status"] == "protected" and row["class"] == rel.split("/")[0]
+        assert (int(row["sample_rate_hz"]), int(row["channels"])) == (rate_hz, channels)
+        assert float(row["duration_s"]) == pytest.approx(duration_s, abs=1e-3)
+        assert float(row["snr_db"]) < 100 and 0 < float(row["linf"]) < 0.2
+        assert 0 < float(row["stoi"]) <= 1 and 1 <= float(row["pesq_wb"]) <= 4.7
+
+
+def test_rerun_reuses_noise_and_rewrites_only_deleted_output(first_run, monkeypatch, tmp_path) -> None:
+    in_dir, first_out, config, _, before = first_run
+    out_dir = tmp_path / "out"
+    shutil.copytree(first_out, out_dir)
+    monkeypatch.setattr(protect_module, "generate", lambda *a, **k: pytest.fail("noise was regenerated"))
+    summary = run(in_dir, out_dir, config)
+    assert (summary.protected, summary.reused, summary.skipped, summary.noise_reused) == (0, len(FILES), 2, True)
+    (out_dir / "yes/deep/b.wav").unlink()
+    outputs = snapshot(out_dir)
+    summary = run(in_dir, out_dir, config)
+    assert (summary.protected, summary.reused, summary.noise_reused) == (1, len(FILES) - 1, True)
+    after = snapshot(out_dir)
+    changed = {rel for rel in after if outputs.get(rel) != after[rel]}
+    assert changed == {"yes/deep/b.wav", MANIFEST_NAME}
+    assert snapshot(in_dir) == before
+
+
+def test_overlapping_or_missing_folders_are_refused(first_run, tmp_path) -> None:
+    in_dir, _, config, _, before = first_run
+    for out_dir in (in_dir, in_dir / "protected", in_dir / "yes" / "out"):
+        with pytest.raises(ValueError, match="inside"):
+            run(in_dir, out_dir, config)
+    with pytest.raises(ValueError, match="inside output folder"):
+        run(in_dir, in_dir.parent, config)
+    with pytest.raises(ValueError, match="does not exist"):
+        run(tmp_path / "missing", tmp_path / "out", config)
+    assert snapshot(in_dir) == before
+
+
+def test_cli_protects_and_rejects_clean_config(first_run, tmp_path, capsys) -> None:
+    in_dir, _, config, _, _ = first_run
+    out_dir = tmp_path / "cli_out"
+    args = ["protect", str(in_dir), str(out_dir), "--config", str(config), "--no-progress", "--no-perceptual"]
+    assert cli.main(args) == 0
+    out = capsys.readouterr()
+    assert f"protected {len(FILES)}" in out.out and "skipped: " in out.err
+    assert read_rows(out_dir)["no/f.wav"]["pesq_wb"] == ""
+    assert cli.main(["protect", str(in_dir), str(tmp_path / "x"), "--config", "clean", "--no-progress"]) == 2
+    assert "error: " in capsys.readouterr().err and not (tmp_path / "x").exists()
