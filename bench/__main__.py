@@ -10,7 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.cache import Cache
-from bench.config import list_configs, load_config, read_merged, config_path
+from bench.config import config_path, list_configs, load_config, read_merged
 from bench.report import compare_markdown, provenance
 
 QUICK = {

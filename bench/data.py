@@ -7,7 +7,13 @@ import hashlib
 import torch
 
 from bench.config import DataConfig
-from core.data import ClipSet, download_speech_commands, load_class_folders, load_embedded, load_speech_commands
+from core.data import (
+    ClipSet,
+    download_speech_commands,
+    load_class_folders,
+    load_embedded,
+    load_speech_commands,
+)
 
 
 def load_split(cfg: DataConfig, progress: bool = True) -> tuple[ClipSet, ClipSet]:

@@ -3,7 +3,14 @@
 import pytest
 import torch
 
-from core.budgets import PAPER_TABLE, ConstantBudget, MaskTable, SegmentMask, budget_from_dict, segment_levels
+from core.budgets import (
+    PAPER_TABLE,
+    ConstantBudget,
+    MaskTable,
+    SegmentMask,
+    budget_from_dict,
+    segment_levels,
+)
 
 
 def test_constant_budget_is_constant_everywhere():

@@ -3,7 +3,12 @@
 import pytest
 import torch
 
-from core.defenses import DEFENSES, ResampleRoundTrip, defense_from_dict, resample_round_trip
+from core.defenses import (
+    DEFENSES,
+    ResampleRoundTrip,
+    defense_from_dict,
+    resample_round_trip,
+)
 
 
 def tone(hz: float) -> torch.Tensor:

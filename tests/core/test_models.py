@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-from core.models import MODELS, M5, build_model
+from core.models import M5, MODELS, build_model
 
 
 def test_m5_parameter_count_matches_the_tutorial():

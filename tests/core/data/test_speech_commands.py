@@ -22,8 +22,8 @@ from core.data.speech_commands import (
     load_speech_commands,
     speaker_of,
 )
-
 from tests.paths import SHARED_SPEECH_COMMANDS
+
 """Real Speech Commands test-set files (see its README.md); the test needing them skips when absent."""
 
 

@@ -9,7 +9,13 @@ import pytest
 
 from core.data import EMBEDDED_ROOT
 from core.metrics import summarize
-from core.metrics.perceptual import PESQ_WB_MAX, STOI_MAX, PerceptualScores, pesq_wb, stoi
+from core.metrics.perceptual import (
+    PESQ_WB_MAX,
+    STOI_MAX,
+    PerceptualScores,
+    pesq_wb,
+    stoi,
+)
 
 YES_DIR = EMBEDDED_ROOT / "yes"
 THRESHOLDS = (0.1, 0.08, 0.05, 0.03, 0.01)
