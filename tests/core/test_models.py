@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from core.models import M5, MODELS, build_model
+from core.models.m5 import strided_conv_polyphase
 
 
 def test_m5_parameter_count_matches_the_tutorial():
@@ -21,7 +22,22 @@ def test_m5_pool_then_relu_equals_tutorial_order():
     for conv, bn in ((model.conv1, model.bn1), (model.conv2, model.bn2), (model.conv3, model.bn3), (model.conv4, model.bn4)):
         h = pool(torch.relu(bn(conv(h))))
     reference = model.fc1(torch.nn.functional.avg_pool1d(h, h.shape[-1]).squeeze(-1))
-    assert torch.allclose(model(x), reference, atol=1e-6)
+    assert torch.allclose(model(x), reference, atol=1e-5)
+    # A length the polyphase form cannot take falls back to the direct convolution.
+    odd = torch.randn(2, 16001) * 0.1
+    assert model(odd).shape == (2, 10)
+
+
+def test_polyphase_first_conv_matches_the_strided_conv_and_its_gradients():
+    torch.manual_seed(0)
+    conv = torch.nn.Conv1d(1, 8, kernel_size=80, stride=16)
+    x = (torch.randn(3, 1600) * 0.1).requires_grad_(True)
+    direct = conv(x.unsqueeze(1))
+    (g_direct,) = torch.autograd.grad(direct.square().sum(), x)
+    poly = strided_conv_polyphase(x, conv)
+    (g_poly,) = torch.autograd.grad(poly.square().sum(), x)
+    assert torch.allclose(direct, poly, atol=1e-6)
+    assert torch.allclose(g_direct, g_poly, atol=1e-5)
 
 
 @pytest.mark.parametrize("name", MODELS.names())
