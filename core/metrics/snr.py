@@ -16,11 +16,13 @@ is dropped.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import torch
+
+from core.budgets.segment_mask import segment_levels as budget_segment_levels
 
 ArrayLike = np.ndarray | torch.Tensor
 
@@ -85,23 +87,15 @@ def _segments(x: np.ndarray, segment_samples: int) -> np.ndarray:
     return x[:, : s * segment_samples].reshape(n, s, segment_samples)
 
 
-def _mean_abs(segments: np.ndarray) -> np.ndarray:
-    return np.abs(segments).mean(axis=-1)
-
-
-def _rms(segments: np.ndarray) -> np.ndarray:
-    return np.sqrt(np.square(segments).mean(axis=-1))
-
-
-LEVELS: dict[str, Callable[[np.ndarray], np.ndarray]] = {"mean_abs": _mean_abs, "rms": _rms}
-"""How a segment's amplitude level is measured, by name."""
-
-
 def segment_levels(x: ArrayLike, segment_samples: int, level: str = "mean_abs") -> np.ndarray:
-    """Amplitude level of every segment, [N, S]: mean |x| ("mean_abs") or RMS ("rms")."""
-    if level not in LEVELS:
-        raise ValueError(f"level must be one of {sorted(LEVELS)}, got {level!r}")
-    return LEVELS[level](_segments(as_batch(x, "x"), segment_samples))
+    """Amplitude level of every full segment, [N, S]: mean |x| ("mean_abs") or RMS ("rms").
+
+    The measure is the budget's own (`core.budgets.segment_levels`), so a segment falls in
+    the same band here as when its eps was chosen; a trailing partial segment is dropped.
+    """
+    batch = as_batch(x, "x")
+    full = _segments(batch, segment_samples).shape[1] * segment_samples
+    return budget_segment_levels(torch.from_numpy(batch[:, :full]), segment_samples, level).numpy()
 
 
 def segmental_snr_db(
