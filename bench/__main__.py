@@ -87,7 +87,8 @@ def main(argv: list[str] | None = None) -> int:
 def run_config(args: argparse.Namespace, out_root: Path) -> int:
     # Imported here so --list and --compare stay fast.
     from bench.output import new_run_dir, write_run
-    from bench.run import pick_device, run
+    from bench.run import run
+    from core.device import pick_device
 
     cfg = load_config(args.config, overrides_from(args))
     device = pick_device(args.device)

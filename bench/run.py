@@ -36,16 +36,6 @@ class RunOutput:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def pick_device(name: str) -> torch.device:
-    """'auto' is CUDA when present, else CPU; anything else is passed to torch.device."""
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    device = torch.device(name)
-    if device.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device {name!r} requested but CUDA is not available")
-    return device
-
-
 def run(cfg: BenchConfig, cache: Cache, device: torch.device, progress: bool = True, log=print) -> RunOutput:
     """Execute one config; returns the results and the tensors for reporting."""
     torch.set_flush_denormal(True)  # denormal input gradients once tripled a min-min step on CPU

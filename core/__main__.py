@@ -5,7 +5,7 @@ from __future__ import annotations
 import argparse
 import sys
 
-import torch
+from core.device import pick_device
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -24,14 +24,6 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     protect.add_argument("--no-progress", action="store_true", help="no progress bars")
     protect.add_argument("--no-perceptual", action="store_true", help="skip PESQ-WB and STOI in the manifest")
     return p.parse_args(argv)
-
-
-def pick_device(name: str) -> torch.device:
-    if name == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
-    if name == "cuda" and not torch.cuda.is_available():
-        raise ValueError("--device cuda requested but CUDA is not available; expected --device auto or cpu")
-    return torch.device(name)
 
 
 def run_protect(args: argparse.Namespace) -> int:
