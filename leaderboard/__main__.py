@@ -1,0 +1,89 @@
+"""python -m leaderboard submit FILE | validate FILE | verify | show | render  (see README.md)."""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from pathlib import Path
+
+from leaderboard.entries import LEADERBOARD_ROOT, valid_entries
+from leaderboard.protocol import DEFAULT_CACHE, QUICK
+from leaderboard.ranking import render_markdown, write_tables
+from leaderboard.submission import load_submission
+from leaderboard.verify import verify
+
+
+def parse_args(argv: list[str]) -> argparse.Namespace:
+    p = argparse.ArgumentParser(prog="python -m leaderboard", description=__doc__)
+    sub = p.add_subparsers(dest="command", required=True)
+    s = sub.add_parser("submit", help="validate, score by the protocol, write the entry, re-render")
+    s.add_argument("file", help="the submission TOML file")
+    s.add_argument("--data-root", help="the 10-word Speech Commands folder, if not ../shared/data/...")
+    s.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1, ...")
+    s.add_argument("--cache", help="bench cache folder (default: runs/cache)")
+    s.add_argument("--no-progress", action="store_true", help="no progress bars")
+    s.add_argument("--quick", action="store_true", help=argparse.SUPPRESS)  # smoke tests only
+    v = sub.add_parser("validate", help="check a submission file without scoring it")
+    v.add_argument("file")
+    sub.add_parser("verify", help="check entries, submissions and rendered tables agree")
+    sub.add_parser("show", help="print the ranked table")
+    sub.add_parser("render", help="rewrite LEADERBOARD.md and leaderboard.csv from the entries")
+    for parser in sub.choices.values():
+        parser.add_argument("--root", type=Path, help="leaderboard folder (default: this package's folder)")
+    return p.parse_args(argv)
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(sys.argv[1:] if argv is None else argv)
+    try:
+        if args.command == "submit":
+            return cmd_submit(args)
+        if args.command == "validate":
+            submission, _ = load_submission(args.file)
+            print(f"{args.file}: valid submission {submission.name!r} ({submission.budget['kind']} budget)")
+            return 0
+        root = args.root or LEADERBOARD_ROOT
+        if args.command == "verify":
+            problems = verify(root)
+            for problem in problems:
+                print(problem, file=sys.stderr)
+            print(f"{root}: {'OK' if not problems else f'{len(problems)} mismatch(es)'}", file=sys.stderr)
+            return 1 if problems else 0
+        if args.command == "show":
+            print(render_markdown(valid_entries(root)), end="")
+            return 0
+        write_tables(root)
+        print(f"rendered {root}/LEADERBOARD.md and leaderboard.csv")
+        return 0
+    except ValueError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 2
+
+
+def cmd_submit(args: argparse.Namespace) -> int:
+    from leaderboard.submit import submit  # imports the bench (torch) only when scoring
+
+    root = args.root or LEADERBOARD_ROOT
+    cache = Path(args.cache) if args.cache else DEFAULT_CACHE
+    if args.quick:
+        if root.resolve() == LEADERBOARD_ROOT:
+            if args.root:
+                raise ValueError("--quick entries never go into the real leaderboard; pass another --root")
+            root = Path(tempfile.mkdtemp(prefix="leaderboard-quick-"))
+        cache = Path(args.cache) if args.cache else root / "cache"
+    path = submit(
+        args.file,
+        root,
+        data_root=args.data_root,
+        overrides=QUICK if args.quick else None,
+        device=args.device,
+        cache_dir=cache,
+        progress=not args.no_progress,
+    )
+    print(f"wrote {path}; re-rendered {root}/LEADERBOARD.md and leaderboard.csv")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

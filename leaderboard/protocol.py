@@ -1,0 +1,84 @@
+"""The scoring protocol: `protocol.toml` (data) + a submission's budget -> one BenchConfig.
+
+The protocol is a bench config that includes `bench/configs/_base.toml`, read through
+`bench.config`, so generation settings live in one place and the cache is shared with
+bench runs (a submission equal to a bench config reuses its noise and victims).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from bench.config import BenchConfig, from_dict, read_merged, stable_hash
+
+PROTOCOL_VERSION = 1
+"""The protocol this code implements; every entry records the version it was scored under."""
+KNOWN_VERSIONS = (1,)
+PESQ_FLOOR = 1.0
+"""Entries below this mean PESQ-WB are listed but not ranked. The paper's budgets score about
+1.1-1.3, so 1.0 admits them while excluding noise that destroys the speech outright."""
+
+PROTOCOL_FILE = Path(__file__).with_name("protocol.toml")
+REPO_ROOT = Path(__file__).resolve().parents[1]
+DEFAULT_CACHE = REPO_ROOT / "runs" / "cache"
+"""The bench's cache, so noise and victims computed by bench runs are reused."""
+
+QUICK: dict[str, dict[str, Any]] = {
+    "data": {"source": "embedded", "root": "", "max_train_per_class": 4, "max_test_per_class": 2},
+    "generation": {"steps": 2, "train_steps": 2, "min_rounds": 1, "max_rounds": 1},
+    "victims": {"epochs": 1},
+    "metrics": {"max_perceptual_clips": 4},
+}
+"""Smoke-test overrides (the embedded sample, 4 + 2 clips per class, 1 round, 1 epoch):
+seconds on a CPU, meaningless numbers. Never used for the real leaderboard."""
+
+
+def protocol_data(path: Path = PROTOCOL_FILE) -> dict[str, Any]:
+    """The protocol file merged with its include, without the `[protocol]` table; raises
+    ValueError when the file's version is not the one this code implements."""
+    data = read_merged(path)
+    meta = data.pop("protocol", {})
+    if meta != {"version": PROTOCOL_VERSION}:
+        raise ValueError(
+            f"{path}: [protocol] must be exactly {{version = {PROTOCOL_VERSION}}} for this code, got {meta!r}"
+        )
+    return data
+
+
+def protocol_config(
+    budget: dict[str, Any],
+    data_root: str | Path | None = None,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    path: Path = PROTOCOL_FILE,
+    repo_root: Path = REPO_ROOT,
+) -> BenchConfig:
+    """The BenchConfig that scores `budget`.
+
+    Args:
+        budget: a validated submission's `[budget]` table.
+        data_root: a Speech Commands folder replacing the protocol's (after overrides).
+        overrides: {section: {key: value}} merged into the protocol (tests: QUICK).
+        path: the protocol file.
+        repo_root: what a relative data root is relative to.
+    """
+    data = protocol_data(path)
+    for section, values in (overrides or {}).items():
+        data[section] = {**data.get(section, {}), **values}
+    if data_root is not None:
+        data["data"] = {**data["data"], "source": "speech_commands", "root": str(data_root)}
+    root = data["data"].get("root", "")
+    if root and not Path(root).is_absolute():
+        data["data"] = {**data["data"], "root": str((repo_root / root).resolve())}
+    data["budget"] = budget
+    return from_dict(BenchConfig, data, "")
+
+
+def protocol_hash(cfg: BenchConfig) -> str:
+    """Hash of the scoring settings (not the budget, not where the data folder is): entries
+    with equal hashes and data fingerprints were scored the same way."""
+    settings = cfg.to_dict()
+    for key in ("name", "description", "budget"):
+        settings.pop(key)
+    settings["data"].pop("root")
+    return stable_hash(settings)

@@ -1,0 +1,180 @@
+"""Ranking and the rendered tables (LEADERBOARD.md, leaderboard.csv), derived from entries only.
+
+Rule: among entries whose mean PESQ-WB is at least the floor, lower worst-case peak accuracy
+ranks higher; equal worst-case peaks go to the higher PESQ-WB. Entries below the floor and
+the clean reference follow, unranked. The Pareto front (worst-case peak vs PESQ-WB) is marked.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from leaderboard.entries import valid_entries, write_utf8_atomic
+from leaderboard.protocol import PESQ_FLOOR, PROTOCOL_VERSION
+
+MARKDOWN_FILE = "LEADERBOARD.md"
+CSV_FILE = "leaderboard.csv"
+PARETO_MARK = "◆"
+
+
+@dataclass(frozen=True)
+class Row:
+    """One entry's place: rank (None: unranked), Pareto membership and why it is unranked."""
+
+    entry: dict[str, Any]
+    rank: int | None
+    pareto: bool
+    note: str
+
+
+def _wcp(e: dict[str, Any]) -> float:
+    return e["scores"]["worst_case_peak"]
+
+
+def _pesq(e: dict[str, Any]) -> float | None:
+    return e["scores"]["pesq_wb_mean"]
+
+
+def _order(e: dict[str, Any]) -> tuple[float, float, str]:
+    """Lower worst-case peak first, then higher PESQ-WB, then name (only for a stable order)."""
+    return (_wcp(e), -_pesq(e), e["name"])
+
+
+def _num(x: Any) -> str:
+    """A CSV cell: the shortest exact repr of a number (JSON's), empty for None."""
+    return "" if x is None else json.dumps(x)
+
+
+def pareto_front(entries: list[dict[str, Any]]) -> set[str]:
+    """Names of entries with a PESQ-WB that no other entry dominates: none is at least as
+    good on both worst-case peak (lower) and PESQ-WB (higher) and strictly better on one."""
+    scored = [e for e in entries if _pesq(e) is not None]
+
+    def dominates(a: dict[str, Any], b: dict[str, Any]) -> bool:
+        no_worse = _wcp(a) <= _wcp(b) and _pesq(a) >= _pesq(b)
+        return no_worse and (_wcp(a) < _wcp(b) or _pesq(a) > _pesq(b))
+
+    return {e["name"] for e in scored if not any(dominates(o, e) for o in scored if o is not e)}
+
+
+def rank_entries(entries: list[dict[str, Any]], pesq_floor: float = PESQ_FLOOR) -> list[Row]:
+    """Ranked entries first (rank 1 is best; exact ties share a rank), then the unranked."""
+    front = pareto_front(entries)
+    ranked = sorted((e for e in entries if _pesq(e) is not None and _pesq(e) >= pesq_floor), key=_order)
+    below = sorted((e for e in entries if _pesq(e) is not None and _pesq(e) < pesq_floor), key=_order)
+    unscored = sorted((e for e in entries if _pesq(e) is None), key=lambda e: e["name"])
+    rows: list[Row] = []
+    for i, e in enumerate(ranked):
+        tied = i > 0 and _order(e)[:2] == _order(ranked[i - 1])[:2]
+        rows.append(Row(e, rows[-1].rank if tied else i + 1, e["name"] in front, ""))
+    rows += [Row(e, None, e["name"] in front, f"PESQ-WB below {pesq_floor:g}") for e in below]
+    rows += [Row(e, None, False, "clean reference") for e in unscored]  # the schema allows no other
+    return rows
+
+
+def score_columns(entries: list[dict[str, Any]]) -> list[tuple[str, str]]:
+    """Every (victim, defense) pair any entry has, sorted: one peak-accuracy column each."""
+    return sorted({(a["victim"], a["defense"]) for e in entries for a in e["scores"]["accuracy"]})
+
+
+def peak_of(entry: dict[str, Any], victim: str, defense: str) -> float | None:
+    """Peak accuracy of (victim, defense) averaged over seeds; None if the entry lacks it."""
+    peaks = [a["peak"] for a in entry["scores"]["accuracy"] if (a["victim"], a["defense"]) == (victim, defense)]
+    return sum(peaks) / len(peaks) if peaks else None
+
+
+def budget_label(budget: dict[str, Any]) -> str:
+    if budget["kind"] == "constant":
+        return f"constant, eps {budget['eps']:g}"
+    if budget["kind"] == "segment_mask":
+        return (
+            f"mask table, {len(budget['rows'])} rows, eps_max {budget['eps_max']:g}, "
+            f"{budget['segment_samples']}-sample {budget['level']} segments"
+        )
+    return "none (clean)"
+
+
+def _fmt(value: float | None, spec: str, scale: float = 1.0) -> str:
+    return "–" if value is None else format(scale * value, spec)
+
+
+def _cell(text: str, table: bool = True) -> str:
+    """One line of Markdown text; '|' escaped only inside table cells, where it splits columns."""
+    line = " ".join(text.split())
+    return line.replace("|", "\\|") if table else line
+
+
+def _url(link: str) -> str:
+    """A link that cannot end the Markdown link or split the table row early."""
+    return link.replace(" ", "%20").replace(")", "%29").replace("|", "%7C")
+
+
+def render_markdown(entries: list[dict[str, Any]], pesq_floor: float = PESQ_FLOOR) -> str:
+    """The ranked table as Markdown; deterministic, so `verify` can compare it byte for byte."""
+    columns = score_columns(entries)
+    head = ["Rank", "Pareto", "Submission", "Budget", "Worst-case peak %"]
+    head += [f"{v} / {d} peak %" for v, d in columns] + ["PESQ-WB", "STOI", "SNR median dB", "Authors", "Scored", "Note"]
+    lines = [
+        "# Unlearnable audio leaderboard",
+        "",
+        (
+            f"Rendered by `python -m leaderboard render` from `entries/*.json`; do not edit by hand. "
+            f"Protocol version {PROTOCOL_VERSION}. Ranked by worst-case peak accuracy (lower is better) among "
+            f"entries with mean PESQ-WB >= {pesq_floor:g}; ties go to the higher PESQ-WB. "
+            f"{PARETO_MARK} marks the Pareto front (worst-case peak vs PESQ-WB). See README.md."
+        ),
+        "",
+        "| " + " | ".join(head) + " |",
+        "|" + "|".join("---" for _ in head) + "|",
+    ]
+    for row in rank_entries(entries, pesq_floor):
+        e, s = row.entry, row.entry["scores"]
+        name = f"[{e['name']}]({_url(e['link'])})" if e["link"] else e["name"]
+        cells = [str(row.rank) if row.rank else "–", PARETO_MARK if row.pareto else "", name, budget_label(e["budget"])]
+        cells += [_fmt(s["worst_case_peak"], ".1f", 100)] + [_fmt(peak_of(e, v, d), ".1f", 100) for v, d in columns]
+        cells += [_fmt(s["pesq_wb_mean"], ".2f"), _fmt(s["stoi_mean"], ".3f"), _fmt(s["snr_db_median"], ".1f")]
+        cells += [_cell(", ".join(e["authors"])), e["date"][:10], row.note]
+        lines.append("| " + " | ".join(cells) + " |")
+    if not entries:
+        lines += ["", "_No entries yet: see README.md, \"How to submit\"._"]
+    else:
+        lines += ["", "## Submissions", ""]
+        lines += [f"- **{r.entry['name']}**: {_cell(r.entry['description'], table=False)}" for r in rank_entries(entries, pesq_floor)]
+    return "\n".join(lines) + "\n"
+
+
+def render_csv(entries: list[dict[str, Any]], pesq_floor: float = PESQ_FLOOR) -> str:
+    """The same ranking as CSV, full-precision numbers (empty cell: no value)."""
+    columns = score_columns(entries)
+    head = ["rank", "pareto", "name", "authors", "budget_kind", "eps_max", "worst_case_peak"]
+    head += [f"peak_{v}_{d}" for v, d in columns]
+    head += ["pesq_wb_mean", "stoi_mean", "snr_db_median", "protocol_version", "date", "link", "note"]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(head)
+    for row in rank_entries(entries, pesq_floor):
+        e, s, b = row.entry, row.entry["scores"], row.entry["budget"]
+        cells = ["" if row.rank is None else row.rank, str(row.pareto).lower(), e["name"], "; ".join(e["authors"])]
+        cells += [b["kind"], _num(b.get("eps_max", b.get("eps"))), _num(s["worst_case_peak"])]
+        cells += [_num(peak_of(e, v, d)) for v, d in columns]
+        cells += [_num(s["pesq_wb_mean"]), _num(s["stoi_mean"]), _num(s["snr_db_median"])]
+        cells += [e["protocol_version"], e["date"], e["link"] or "", row.note]
+        writer.writerow(cells)
+    return out.getvalue()
+
+
+def rendered_files(entries: list[dict[str, Any]], pesq_floor: float = PESQ_FLOOR) -> dict[str, str]:
+    """{file name: text} of every rendered file."""
+    return {MARKDOWN_FILE: render_markdown(entries, pesq_floor), CSV_FILE: render_csv(entries, pesq_floor)}
+
+
+def write_tables(root: Path, pesq_floor: float = PESQ_FLOOR) -> None:
+    """Re-render both tables from every entry under `root`, atomically; raises ValueError if
+    any entry fails the schema."""
+    for name, text in rendered_files(valid_entries(root), pesq_floor).items():
+        write_utf8_atomic(Path(root) / name, text)

@@ -1,0 +1,218 @@
+"""Submissions: a small TOML file naming a budget, validated with every problem reported.
+
+A submission is data only: it is parsed as TOML, never executed or unpickled. Validation
+collects every problem (with its field path) before raising one ValueError, so a submitter
+fixes the file in one pass instead of one error per try.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from core.budgets import budget_from_dict, table_problems
+from core.budgets.segment_mask import LEVELS
+from core.registry import Registry
+
+MAX_FILE_BYTES = 64 * 1024
+NAME_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+CLEAN_REFERENCE = "clean_reference"
+"""The only submission allowed a `kind = "none"` budget (no noise: the clean baseline)."""
+EPS_LIMIT = 0.25
+MAX_ROWS = 16
+SEGMENT_SAMPLES_RANGE = (80, 16000)
+MAX_TEXT_CHARS = 2000
+
+TOP_REQUIRED = {"name", "authors", "description", "budget"}
+TOP_OPTIONAL = {"link"}
+
+
+@dataclass(frozen=True)
+class Submission:
+    """A validated submission; `budget` is the TOML `[budget]` table as written."""
+
+    name: str
+    authors: tuple[str, ...]
+    description: str
+    link: str | None
+    budget: dict[str, Any]
+
+
+def load_submission(path: str | Path) -> tuple[Submission, bytes]:
+    """Read and validate a submission file; returns it with the exact bytes read.
+
+    Raises ValueError listing every problem, one per line, each naming its field.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise ValueError(f"submission file {path} does not exist")
+    raw = path.read_bytes()
+    data, problems = parse_bytes(raw)
+    if data is not None:
+        problems = submission_problems(data, path.name.removesuffix(".toml"))
+    if problems:
+        raise ValueError(format_problems(f"submission {path}", problems))
+    return from_data(data), raw
+
+
+def parse_bytes(raw: bytes) -> tuple[dict[str, Any] | None, list[str]]:
+    """(TOML data, []) or (None, [the one reason the bytes are not a readable submission])."""
+    if len(raw) > MAX_FILE_BYTES:
+        return None, [f"file: must be at most {MAX_FILE_BYTES} bytes, got {len(raw)}"]
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as err:
+        return None, [f"file: must be UTF-8 text, got an invalid byte at offset {err.start}"]
+    try:
+        return tomllib.loads(text), []
+    except tomllib.TOMLDecodeError as err:
+        return None, [f"file: must be valid TOML, got: {err}"]
+
+
+def format_problems(what: str, problems: list[str]) -> str:
+    return f"{what} has {len(problems)} problem(s):\n" + "\n".join(f"  - {p}" for p in problems)
+
+
+def from_data(data: dict[str, Any]) -> Submission:
+    return Submission(
+        name=data["name"],
+        authors=tuple(data["authors"]),
+        description=data["description"],
+        link=data.get("link"),
+        budget=data["budget"],
+    )
+
+
+def submission_problems(data: dict[str, Any], stem: str | None = None) -> list[str]:
+    """Every problem with parsed submission data; [] when valid. `stem`: the file name
+    without `.toml`, which must equal `name` (None skips that check)."""
+    problems = key_problems(data, "", TOP_REQUIRED, TOP_OPTIONAL)
+    name = data.get("name")
+    if "name" in data:
+        if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name):
+            problems.append(f"name: must match {NAME_PATTERN.pattern} (a safe file name), got {name!r}")
+        elif stem is not None and name != stem:
+            problems.append(f"name: must equal the file name stem {stem!r}, got {name!r}")
+    if "authors" in data:
+        authors = data["authors"]
+        if not isinstance(authors, list) or not authors:
+            problems.append(f"authors: must be a non-empty list of strings, got {authors!r}")
+        else:
+            for i, author in enumerate(authors):
+                problems += text_problems(f"authors[{i}]", author, max_chars=200)
+    if "description" in data:
+        problems += text_problems("description", data["description"], MAX_TEXT_CHARS)
+    if "link" in data:
+        link = data["link"]
+        problems += text_problems("link", link, max_chars=500)
+        if isinstance(link, str) and not link.startswith(("https://", "http://")):
+            problems.append(f"link: must start with https:// or http://, got {link!r}")
+    if "budget" in data:
+        problems += budget_problems(data["budget"], name)
+    return problems
+
+
+def budget_problems(budget: Any, name: Any = None) -> list[str]:
+    """Every problem with a `[budget]` table; `name` is the submission's (for kind none)."""
+    if not isinstance(budget, dict):
+        return [f"budget: must be a table, got {budget!r}"]
+    kind = budget.get("kind")
+    if "kind" not in budget:
+        return [f"budget.kind: missing; expected one of {CHECKS.names()}"]
+    if not isinstance(kind, str) or kind not in CHECKS:
+        return [f"budget.kind: must be one of {CHECKS.names()}, got {kind!r}"]
+    problems = CHECKS.get(kind)(budget)
+    if kind == "none" and name != CLEAN_REFERENCE:
+        problems.append(f"budget.kind: 'none' is reserved for the {CLEAN_REFERENCE!r} submission, got name {name!r}")
+    if not problems and kind != "none":
+        try:
+            budget_from_dict(budget)  # the library agrees: the bench will accept it
+        except ValueError as err:
+            problems.append(f"budget: {err}")
+    return problems
+
+
+CHECKS: Registry[Callable[[dict[str, Any]], list[str]]] = Registry("budget kind")
+
+
+@CHECKS.register("none")
+def _none(budget: dict[str, Any]) -> list[str]:
+    return key_problems(budget, "budget.", {"kind"}, set())
+
+
+@CHECKS.register("constant")
+def _constant(budget: dict[str, Any]) -> list[str]:
+    problems = key_problems(budget, "budget.", {"kind", "eps"}, set())
+    if "eps" in budget:
+        problems += eps_problems("budget.eps", budget["eps"])
+    return problems
+
+
+@CHECKS.register("segment_mask")
+def _segment_mask(budget: dict[str, Any]) -> list[str]:
+    problems = key_problems(budget, "budget.", {"kind", "rows", "eps_max", "segment_samples", "level"}, set())
+    if "eps_max" in budget:
+        problems += eps_problems("budget.eps_max", budget["eps_max"])
+    if "segment_samples" in budget:
+        n, (lo, hi) = budget["segment_samples"], SEGMENT_SAMPLES_RANGE
+        if isinstance(n, bool) or not isinstance(n, int) or not lo <= n <= hi:
+            problems.append(f"budget.segment_samples: must be an integer in {lo}..{hi}, got {n!r}")
+    if "level" in budget and budget["level"] not in LEVELS:
+        problems.append(f"budget.level: must be one of {list(LEVELS)}, got {budget['level']!r}")
+    if "rows" in budget:
+        problems += rows_problems(budget["rows"])
+    return problems
+
+
+def rows_problems(rows: Any) -> list[str]:
+    """Row structure here; threshold/mask values via core's `table_problems` (one rule set)."""
+    if not isinstance(rows, list):
+        return [f"budget.rows: must be a list of {{threshold, mask}} tables, got {rows!r}"]
+    problems = []
+    if not 1 <= len(rows) <= MAX_ROWS:
+        problems.append(f"budget.rows: must hold 1 to {MAX_ROWS} rows, got {len(rows)}")
+    for i, row in enumerate(rows):
+        if not isinstance(row, dict):
+            problems.append(f"budget.rows[{i}]: must be a table {{threshold, mask}}, got {row!r}")
+        else:
+            problems += key_problems(row, f"budget.rows[{i}].", {"threshold", "mask"}, set())
+    if problems or not rows:
+        return problems  # values are only comparable once every row has both keys
+    found = table_problems(tuple(r["threshold"] for r in rows), tuple(r["mask"] for r in rows))
+    return [_with_path(p) for p in found]
+
+
+def _with_path(problem: str) -> str:
+    """core's 'rows[1].mask must be ...' -> 'budget.rows[1].mask: must be ...'."""
+    if problem.startswith("rows["):
+        field, rest = problem.split(" ", 1)
+        return f"budget.{field}: {rest}"
+    return f"budget.rows: {problem}"
+
+
+def key_problems(data: dict[str, Any], where: str, required: set[str], optional: set[str]) -> list[str]:
+    """Missing and unknown keys of one table, each named with its path."""
+    allowed = sorted(required | optional)
+    problems = [f"{where}{k}: missing (required)" for k in sorted(required - set(data))]
+    problems += [f"{where}{k}: unknown key; allowed: {allowed}" for k in sorted(set(data) - required - optional)]
+    return problems
+
+
+def text_problems(field: str, value: Any, max_chars: int) -> list[str]:
+    if not isinstance(value, str) or not value.strip():
+        return [f"{field}: must be a non-empty string, got {value!r}"]
+    if len(value) > max_chars:
+        return [f"{field}: must be at most {max_chars} characters, got {len(value)}"]
+    return []
+
+
+def eps_problems(field: str, value: Any) -> list[str]:
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or not 0.0 < value <= EPS_LIMIT:
+        return [f"{field}: must be a number with 0 < {field.split('.')[-1]} <= {EPS_LIMIT}, got {value!r}"]
+    return []

@@ -1,0 +1,144 @@
+"""Score a submission: validate, run the protocol, write its entry and re-render the tables.
+
+Outputs are written only after scoring succeeded, so an invalid or failed submission
+leaves the leaderboard folder exactly as it was.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import core
+from bench.cache import Cache
+from core.atomic import atomic_path
+from leaderboard.entries import (
+    LEADERBOARD_ROOT,
+    submissions_dir,
+    worst_case_peak,
+    write_entry,
+)
+from leaderboard.protocol import (
+    DEFAULT_CACHE,
+    PROTOCOL_VERSION,
+    protocol_config,
+    protocol_hash,
+)
+from leaderboard.ranking import write_tables
+from leaderboard.submission import Submission, load_submission
+
+
+def defense_of(condition: str, has_noise: bool) -> str | None:
+    """Bench condition -> defense label: 'poisoned' -> 'none', 'poisoned+X' -> 'X'. The clean
+    condition is scored only for a noiseless submission (None: not part of the score)."""
+    if condition == "poisoned":
+        return "none"
+    if condition.startswith("poisoned+"):
+        return condition.removeprefix("poisoned+")
+    return "none" if condition == "clean" and not has_noise else None
+
+
+def build_entry(submission: Submission, sha256: str, results: dict[str, Any], **provenance: Any) -> dict[str, Any]:
+    """An entry from a bench run's `results` (see bench.run.run).
+
+    Args:
+        submission: the validated submission.
+        sha256: hex SHA-256 of the submission file's bytes.
+        results: `RunOutput.results` of the protocol run.
+        provenance: protocol_hash, git_commit, date, scoring_seconds, device.
+    """
+    has_noise = submission.budget.get("kind") != "none"
+    accuracy = [
+        {"victim": model, "defense": defense, "seed": r["seed"], "peak": float(r["peak"]), "final": float(r["final"])}
+        for condition, models in results["victims"].items()
+        if (defense := defense_of(condition, has_noise)) is not None
+        for model, runs in models.items()
+        for r in runs
+    ]
+    metrics = results.get("metrics") or {}
+    bands = [{k: b[k] for k in ("label", "lower", "upper", "segments", "snr_db")} for b in metrics.get("band_snr_db", [])]
+    return {
+        "name": submission.name,
+        "authors": list(submission.authors),
+        "description": submission.description,
+        "link": submission.link,
+        "budget": submission.budget,
+        "scores": {
+            "accuracy": accuracy,
+            "worst_case_peak": worst_case_peak(accuracy),
+            "pesq_wb_mean": metrics.get("pesq_wb_mean"),
+            "stoi_mean": metrics.get("stoi_mean"),
+            "snr_db_median": metrics.get("snr_db_median"),
+            "band_snr_db": bands,
+        },
+        "protocol_version": PROTOCOL_VERSION,
+        "protocol_hash": provenance["protocol_hash"],
+        "submission_sha256": sha256,
+        "package_version": core.__version__,
+        "git_commit": provenance["git_commit"],
+        "data_fingerprint": results["data"]["fingerprint"],
+        "date": provenance["date"],
+        "scoring_seconds": float(provenance["scoring_seconds"]),
+        "device": provenance["device"],
+    }
+
+
+def submit(
+    file: str | Path,
+    root: Path = LEADERBOARD_ROOT,
+    data_root: str | Path | None = None,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    device: str = "auto",
+    cache_dir: Path = DEFAULT_CACHE,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> Path:
+    """Validate `file`, score it, write root/entries/<name>.json and the tables; returns the
+    entry path. Raises ValueError (nothing written) for an invalid submission or a different
+    file already submitted under the same name. `overrides` (tests) never reach the real root.
+    """
+    from bench.report import git_commit
+    from bench.run import run  # torch-heavy; `verify` and `show` stay fast
+    from core.device import pick_device
+
+    root = Path(root)
+    if overrides and root.resolve() == LEADERBOARD_ROOT:
+        raise ValueError("protocol overrides (quick runs) must not write into the real leaderboard; pass another root")
+    submission, raw = load_submission(file)
+    target = submissions_dir(root) / f"{submission.name}.toml"
+    if target.is_file() and target.read_bytes() != raw:
+        raise ValueError(f"{target} already exists with different content; refusing to overwrite it (rename the submission)")
+    cfg = protocol_config(submission.budget, data_root=data_root, overrides=overrides)
+    torch_device = pick_device(device)
+    log(f"scoring {submission.name} ({cfg.budget.get('kind')} budget) on {torch_device}")
+    start = time.perf_counter()
+    output = run(cfg, Cache(cache_dir), torch_device, progress=progress, log=log)
+    entry = build_entry(
+        submission,
+        hashlib.sha256(raw).hexdigest(),
+        output.results,
+        protocol_hash=protocol_hash(cfg),
+        git_commit=git_commit(),
+        date=datetime.now(UTC).isoformat(timespec="seconds"),
+        scoring_seconds=time.perf_counter() - start,
+        device=_device_name(torch_device),
+    )
+    if not target.is_file():
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(raw)
+    path = write_entry(root, entry)
+    write_tables(root)
+    return path
+
+
+def _device_name(device) -> str:
+    """'cpu', or 'cuda:0 (NVIDIA H100 80GB HBM3)': which card produced the timing."""
+    import torch
+
+    if device.type == "cuda":
+        return f"{device} ({torch.cuda.get_device_name(device)})"
+    return str(device)

@@ -1,0 +1,137 @@
+"""`python -m leaderboard` end to end on a tiny protocol (--quick: the embedded sample, 4 + 2
+clips per class, 1 round, 1 epoch) in tmp folders; the real leaderboard is never touched."""
+
+from __future__ import annotations
+
+import json
+import shutil
+
+import pytest
+
+from leaderboard.__main__ import main
+from leaderboard.entries import LEADERBOARD_ROOT, entry_problems
+from tests.leaderboard.factory import write_submission
+
+
+def listing(folder):
+    return sorted(str(p.relative_to(folder)) for p in folder.rglob("*")) if folder.exists() else []
+
+
+def quick_submit(file, root, *extra):
+    args = ["submit", str(file), "--quick", "--root", str(root), "--cache", str(root.parent / "cache")]
+    return main([*args, "--device", "cpu", "--no-progress", *extra])
+
+
+@pytest.fixture(scope="module")
+def scored(tmp_path_factory):
+    """A leaderboard root holding one quick-scored submission."""
+    base = tmp_path_factory.mktemp("quick")
+    file = write_submission(base / "incoming", "tiny_table")
+    root = base / "board"
+    assert quick_submit(file, root) == 0
+    return root, file
+
+
+@pytest.fixture
+def board(scored, tmp_path):
+    """A private copy of the scored root, free to edit."""
+    root, _ = scored
+    copy = tmp_path / "board"
+    shutil.copytree(root, copy)
+    shutil.copytree(root.parent / "cache", tmp_path / "cache")  # quick_submit's cache beside the root
+    return copy
+
+
+def test_submit_writes_submission_entry_and_tables(scored):
+    root, file = scored
+    assert listing(root) == ["LEADERBOARD.md", "entries", "entries/tiny_table.json", "leaderboard.csv", "submissions", "submissions/tiny_table.toml"]
+    assert (root / "submissions" / "tiny_table.toml").read_bytes() == file.read_bytes()
+    entry = json.loads((root / "entries" / "tiny_table.json").read_text())
+    assert entry_problems(entry) == []
+    scores = entry["scores"]
+    assert {(a["victim"], a["defense"]) for a in scores["accuracy"]} == {
+        ("m5", "none"), ("m5", "resample"), ("logmel_cnn", "none"), ("logmel_cnn", "resample")
+    }
+    assert scores["worst_case_peak"] == max(a["peak"] for a in scores["accuracy"])
+    assert isinstance(scores["pesq_wb_mean"], float) and isinstance(scores["snr_db_median"], float)
+    assert len(scores["band_snr_db"]) == 2 and entry["protocol_version"] == 1 and entry["device"] == "cpu"
+    assert "| 1 | ◆ | tiny_table |" in (root / "LEADERBOARD.md").read_text()
+    assert (root / "leaderboard.csv").read_text().splitlines()[1].startswith("1,true,tiny_table,")
+
+
+def test_verify_passes_then_fails_after_editing_a_number(board, capsys):
+    assert main(["verify", "--root", str(board)]) == 0
+    path = board / "entries" / "tiny_table.json"
+    entry = json.loads(path.read_text())
+    entry["scores"]["pesq_wb_mean"] += 1.0
+    path.write_text(json.dumps(entry, indent=1))
+    capsys.readouterr()
+    assert main(["verify", "--root", str(board)]) == 1
+    err = capsys.readouterr().err
+    assert "LEADERBOARD.md: differs" in err and "leaderboard.csv: differs" in err
+
+
+def test_verify_fails_on_a_number_as_string_and_a_changed_submission(board, capsys):
+    path = board / "entries" / "tiny_table.json"
+    entry = json.loads(path.read_text())
+    entry["scores"]["accuracy"][0]["peak"] = str(entry["scores"]["accuracy"][0]["peak"])
+    path.write_text(json.dumps(entry))
+    submission = board / "submissions" / "tiny_table.toml"
+    submission.write_text(submission.read_text().replace("mask = 0.1", "mask = 0.2"))
+    assert main(["verify", "--root", str(board)]) == 1
+    err = capsys.readouterr().err
+    assert "scores.accuracy[0].peak: must be a finite number" in err
+    entry["scores"]["accuracy"][0]["peak"] = float(entry["scores"]["accuracy"][0]["peak"])
+    path.write_text(json.dumps(entry))
+    assert main(["verify", "--root", str(board)]) == 1
+    err = capsys.readouterr().err
+    assert "submission_sha256" in err and "budget differs" in err
+
+
+def test_verify_fails_after_editing_the_table_and_render_repairs_it(board, capsys):
+    md = board / "LEADERBOARD.md"
+    md.write_text(md.read_text().replace("| 1 |", "| 2 |"))
+    assert main(["verify", "--root", str(board)]) == 1
+    assert "LEADERBOARD.md: differs" in capsys.readouterr().err
+    assert main(["render", "--root", str(board)]) == 0
+    assert main(["verify", "--root", str(board)]) == 0
+    assert main(["show", "--root", str(board)]) == 0
+    assert "| 1 | ◆ | tiny_table |" in capsys.readouterr().out
+
+
+def test_resubmitting_reuses_the_cache_and_a_different_file_is_refused(board, scored, tmp_path, capsys):
+    _, file = scored
+    assert quick_submit(file, board) == 0  # same bytes: rescored from the cache
+    assert "(cached)" in capsys.readouterr().out
+    other = write_submission(tmp_path / "other", "tiny_table", file.read_text().replace("0.13", "0.12"))
+    before = {p: p.read_bytes() for p in board.rglob("*") if p.is_file()}
+    assert quick_submit(other, board) == 2
+    assert "refusing to overwrite" in capsys.readouterr().err
+    assert {p: p.read_bytes() for p in board.rglob("*") if p.is_file()} == before
+
+
+def test_invalid_submission_exits_2_and_writes_nothing(board, tmp_path, capsys):
+    bad = write_submission(tmp_path / "in", "bad", 'name = "bad"\nauthors = "me"\ndescription = "x"\n[budget]\nkind = "constant"\neps = 1.0\n')
+    before = listing(board)
+    real_before = listing(LEADERBOARD_ROOT)
+    assert quick_submit(bad, board) == 2
+    err = capsys.readouterr().err
+    assert "2 problem(s)" in err and "  - authors:" in err and "  - budget.eps:" in err
+    assert listing(board) == before and listing(LEADERBOARD_ROOT) == real_before
+    assert listing(tmp_path / "in") == ["bad.toml"]
+
+
+def test_scoring_failure_writes_nothing(board, scored, tmp_path, capsys):
+    fresh = write_submission(tmp_path / "in", "fresh")
+    before = listing(board)
+    assert quick_submit(fresh, board, "--data-root", str(tmp_path / "no_such_folder")) == 2
+    assert "no_such_folder" in capsys.readouterr().err
+    assert listing(board) == before
+
+
+def test_quick_refuses_the_real_leaderboard(scored, capsys):
+    _, file = scored
+    real_before = listing(LEADERBOARD_ROOT)
+    assert main(["submit", str(file), "--quick", "--root", str(LEADERBOARD_ROOT)]) == 2
+    assert "never go into the real leaderboard" in capsys.readouterr().err
+    assert listing(LEADERBOARD_ROOT) == real_before

@@ -1,0 +1,55 @@
+"""The protocol: data file + bench base config -> one BenchConfig; overrides only when given."""
+
+from __future__ import annotations
+
+import pytest
+
+from bench.config import CONFIG_DIR, GenerationConfig, from_dict, read_merged
+from leaderboard.protocol import (
+    PROTOCOL_FILE,
+    QUICK,
+    REPO_ROOT,
+    protocol_config,
+    protocol_data,
+    protocol_hash,
+)
+
+BUDGET = {"kind": "constant", "eps": 0.08}
+
+
+def test_protocol_settings():
+    cfg = protocol_config(BUDGET)
+    assert cfg.data.source == "speech_commands"
+    assert cfg.data.root == str((REPO_ROOT / "../shared/data/speech_commands_v0.02_test10").resolve())
+    assert cfg.victims.models == ("m5", "logmel_cnn") and cfg.victims.seeds == (0,) and cfg.victims.epochs == 20
+    assert cfg.defenses == ({"kind": "resample", "via_hz": 8000},)
+    assert cfg.metrics.max_perceptual_clips == 500 and cfg.metrics.perceptual
+    assert cfg.budget == BUDGET and cfg.has_noise
+
+
+def test_generation_comes_from_the_bench_base_config():
+    base = read_merged(CONFIG_DIR / "_base.toml")["generation"]
+    assert protocol_config(BUDGET).generation == from_dict(GenerationConfig, base, "generation.")
+
+
+def test_overrides_and_data_root(tmp_path):
+    quick = protocol_config(BUDGET, overrides=QUICK)
+    assert quick.data.source == "embedded" and quick.data.max_train_per_class == 4
+    assert quick.generation.max_rounds == 1 and quick.victims.epochs == 1
+    moved = protocol_config(BUDGET, data_root=tmp_path)
+    assert moved.data.source == "speech_commands" and moved.data.root == str(tmp_path)
+    assert protocol_config(BUDGET, data_root="rel", repo_root=tmp_path).data.root == str(tmp_path / "rel")
+
+
+def test_hash_ignores_budget_and_data_location_but_not_settings(tmp_path):
+    plain = protocol_hash(protocol_config(BUDGET))
+    assert plain == protocol_hash(protocol_config({"kind": "none"}, data_root=tmp_path))
+    assert plain != protocol_hash(protocol_config(BUDGET, overrides=QUICK))
+
+
+def test_protocol_file_version_must_match_the_code(tmp_path):
+    assert "protocol" not in protocol_data()
+    edited = tmp_path / "protocol.toml"
+    edited.write_text(PROTOCOL_FILE.read_text().replace("version = 1", "version = 2").replace("../bench", str(REPO_ROOT / "bench")))
+    with pytest.raises(ValueError, match=r"\[protocol\] must be exactly"):
+        protocol_data(edited)

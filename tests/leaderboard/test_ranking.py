@@ -1,0 +1,85 @@
+"""Ranking, Pareto front and the rendered tables, on hand-made entries."""
+
+from __future__ import annotations
+
+import csv
+import io
+
+from leaderboard.ranking import (
+    PARETO_MARK,
+    pareto_front,
+    rank_entries,
+    render_csv,
+    render_markdown,
+)
+from tests.leaderboard.factory import make_entry
+
+ENTRIES = [
+    make_entry("loud", worst=0.10, pesq=0.8),  # best accuracy but below the PESQ floor
+    make_entry("quiet", worst=0.60, pesq=2.0),
+    make_entry("middle", worst=0.30, pesq=1.2),
+    make_entry("middle_better", worst=0.30, pesq=1.4),  # tie on accuracy, wins on PESQ
+    make_entry("dominated", worst=0.50, pesq=1.1),
+    make_entry("clean_reference", worst=0.85, pesq=None, kind="none"),
+]
+
+
+def test_rank_by_worst_case_peak_then_pesq_floor_and_clean_last():
+    rows = rank_entries(ENTRIES, pesq_floor=1.0)
+    assert [(r.entry["name"], r.rank) for r in rows] == [
+        ("middle_better", 1),
+        ("middle", 2),
+        ("dominated", 3),
+        ("quiet", 4),
+        ("loud", None),
+        ("clean_reference", None),
+    ]
+    assert rows[4].note == "PESQ-WB below 1" and rows[5].note == "clean reference"
+
+
+def test_floor_is_a_parameter():
+    rows = rank_entries(ENTRIES, pesq_floor=0.5)
+    assert rows[0].entry["name"] == "loud" and rows[0].rank == 1
+
+
+def test_exact_ties_share_a_rank():
+    rows = rank_entries([make_entry("b", 0.3, 1.2), make_entry("a", 0.3, 1.2), make_entry("c", 0.4, 1.2)])
+    assert [(r.entry["name"], r.rank) for r in rows] == [("a", 1), ("b", 1), ("c", 3)]
+
+
+def test_pareto_front_excludes_dominated_and_unscored():
+    assert pareto_front(ENTRIES) == {"loud", "middle_better", "quiet"}
+    flags = {r.entry["name"]: r.pareto for r in rank_entries(ENTRIES)}
+    assert flags["loud"] and not flags["middle"] and not flags["clean_reference"]
+
+
+def test_markdown_marks_front_and_lists_every_entry():
+    md = render_markdown(ENTRIES)
+    table = [line for line in md.splitlines() if line.startswith("| ")]
+    assert len(table) == 1 + len(ENTRIES)
+    assert table[0].startswith("| Rank | Pareto | Submission |") and "m5 / resample peak %" in table[0]
+    assert table[1].startswith(f"| 1 | {PARETO_MARK} | middle_better |") and "| 30.0 |" in table[1]
+    assert table[-1].startswith("| – |  | clean_reference |") and "clean reference" in table[-1]
+    assert render_markdown(ENTRIES) == md  # deterministic
+
+
+def test_markdown_escapes_cells_and_links():
+    e = make_entry("linked", 0.2, 1.5)
+    e["authors"] = ["A | B", "C\nD"]
+    e["link"] = "https://example.org/x"
+    md = render_markdown([e])
+    assert "[linked](https://example.org/x)" in md and "A \\| B, C D" in md
+
+
+def test_csv_has_numbers_at_full_precision():
+    e = make_entry("precise", 0.123456789, 1.23456789)
+    rows = list(csv.DictReader(io.StringIO(render_csv([e, make_entry("clean_reference", 0.9, None, "none")]))))
+    assert rows[0]["rank"] == "1" and rows[0]["pareto"] == "true"
+    assert float(rows[0]["worst_case_peak"]) == 0.123456789 and float(rows[0]["pesq_wb_mean"]) == 1.23456789
+    assert rows[0]["peak_m5_resample"] == "0.123456789" and rows[0]["eps_max"] == "0.08"
+    assert rows[1]["rank"] == "" and rows[1]["pesq_wb_mean"] == "" and rows[1]["budget_kind"] == "none"
+
+
+def test_empty_leaderboard_renders():
+    assert "No entries yet" in render_markdown([])
+    assert render_csv([]).count("\n") == 1

@@ -1,0 +1,31 @@
+"""The schema test of the real leaderboard folder: fast, no scoring. It passes with no
+entries (only seed submissions) and keeps passing as scored entries are committed."""
+
+from __future__ import annotations
+
+from leaderboard.entries import LEADERBOARD_ROOT, submission_paths
+from leaderboard.submission import load_submission
+from leaderboard.verify import verify
+
+
+def test_real_leaderboard_verifies():
+    assert verify(LEADERBOARD_ROOT) == []
+
+
+def test_seed_submissions_and_template_are_valid(tmp_path):
+    names = {p.stem for p in submission_paths(LEADERBOARD_ROOT)}
+    assert {"clean_reference", "paper_constant_008", "paper_dynamic_013"} <= names
+    template = (LEADERBOARD_ROOT / "submissions" / "TEMPLATE.toml.example").read_bytes()
+    copy = tmp_path / "my_budget.toml"
+    copy.write_bytes(template)
+    assert load_submission(copy)[0].name == "my_budget"
+
+
+def test_paper_dynamic_matches_the_bench_config():
+    """Same budget as bench/configs/dynamic_013.toml, so their noise is shared in the cache."""
+    from bench.config import load_config
+
+    submission, _ = load_submission(LEADERBOARD_ROOT / "submissions" / "paper_dynamic_013.toml")
+    assert submission.budget == load_config("dynamic_013").budget
+    constant, _ = load_submission(LEADERBOARD_ROOT / "submissions" / "paper_constant_008.toml")
+    assert constant.budget == load_config("constant_008").budget
