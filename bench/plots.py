@@ -81,8 +81,8 @@ def accuracy_figure(victims: dict[str, dict[str, list[dict[str, Any]]]], path: P
     curve.set(xlabel="epoch", ylabel="clean test accuracy (%)", title=title, ylim=(0, 100))
     curve.legend(fontsize=8)
     bars.bar(range(len(labels)), peaks, yerr=errors, capsize=4, color="tab:blue")
-    for i, p in enumerate(peaks):
-        bars.text(i, p + 2, f"{p:.1f}", ha="center", fontsize=8)
+    for i, (p, e) in enumerate(zip(peaks, errors)):
+        bars.text(i, p + e + 2, f"{p:.1f}", ha="center", fontsize=8)
     bars.set_xticks(range(len(labels)), labels, fontsize=8)
     bars.set(ylabel="peak accuracy (%)", ylim=(0, 100), title="peak over epochs, mean over seeds")
     fig.tight_layout()
