@@ -1,0 +1,1 @@
+"""Gradio demo: hear, protect and compare unlearnable audio (see demo/README.md)."""

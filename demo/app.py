@@ -1,0 +1,184 @@
+"""python demo/app.py [--host H] [--port P] [--root DIR]: the Gradio demo (four tabs), on the CPU, offline.
+
+Only layout and wiring live here; every handler is a plain function in demo/handlers.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import tempfile
+from functools import partial
+from pathlib import Path
+
+REPO_ROOT = Path(__file__).resolve().parents[1]
+if str(REPO_ROOT) not in sys.path:  # `python demo/app.py` puts demo/, not the root, on the path
+    sys.path.insert(0, str(REPO_ROOT))
+
+import gradio as gr  # noqa: E402
+import torch  # noqa: E402
+
+from demo import handlers  # noqa: E402
+from demo.examples import INDEX_FILE  # noqa: E402
+from demo.surrogate import ASSETS_DIR  # noqa: E402
+from demo.table_editor import COLUMNS, paper_rows  # noqa: E402
+from leaderboard.entries import LEADERBOARD_ROOT  # noqa: E402
+
+CONCURRENCY_LIMIT = 2
+"""Requests computed at once; more wait in the queue (a CPU Space has two cores)."""
+QUEUE_SIZE = 32
+"""Requests waiting beyond this are refused at once rather than queued for minutes."""
+MAX_UPLOAD = "20mb"
+INTRO = """# Unlearnable audio
+Error-minimizing noise makes a speech clip useless for *training* a classifier while a listener
+still hears the words. The noise here is made against a small bundled surrogate (an M5 trained
+for 8 epochs on 838 Speech Commands clips), within per-segment epsilon budgets from a mask table.
+"""
+
+
+def theme() -> gr.themes.Base:
+    """The default theme with system fonts: the page loads nothing from the internet."""
+    return gr.themes.Default(
+        font=["ui-sans-serif", "system-ui", "sans-serif"], font_mono=["ui-monospace", "monospace"]
+    )
+
+
+def build_app(out_root: Path | None = None, index_file: Path = INDEX_FILE, root: Path = LEADERBOARD_ROOT) -> gr.Blocks:
+    """The app's Blocks. Files it writes (WAVs, figures, exports) go under `out_root`
+    (a new temporary folder by default); examples come from `index_file`, the leaderboard
+    from `root`."""
+    out_root = Path(out_root or tempfile.mkdtemp(prefix="unlearnable-demo-"))
+    examples = handlers.example_choices(index_file)
+    first_example = examples[0][1]
+    with gr.Blocks(title="Unlearnable audio", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
+        gr.Markdown(INTRO)
+        _listen_tab(demo, examples, first_example, out_root, index_file, root)
+        _protect_tab(out_root)
+        _table_tab(examples, first_example, out_root, index_file)
+        _leaderboard_tab(demo, out_root, root)
+    return demo
+
+
+def _listen_tab(
+    demo: gr.Blocks, examples: list[tuple[str, str]], first: str, out_root: Path, index_file: Path, root: Path
+) -> None:
+    configs = handlers.config_choices(index_file, root)
+    with gr.Tab("Listen and compare"):
+        with gr.Row():
+            example = gr.Dropdown(examples, value=first, label="Example clip", elem_id="listen-example")
+            config = gr.Dropdown(configs, value="dynamic_013", label="Configuration", elem_id="listen-config")
+        with gr.Row():
+            clean = gr.Audio(label="Clean", type="filepath", interactive=False)
+            protected = gr.Audio(label="Protected", type="filepath", interactive=False)
+            with gr.Column():
+                noise = gr.Audio(label="Noise alone", type="filepath", interactive=False)
+                gain = gr.Slider(-20, 40, value=0, step=1, label="Noise gain (dB)")
+        metrics = gr.Markdown(elem_id="listen-metrics")
+        segments = gr.Image(label="Segments: mean |amplitude| and eps per segment", type="filepath")
+        spectrogram = gr.Image(label="Spectrograms: clean, protected, noise", type="filepath")
+        noise_state = gr.State()
+        listen = partial(handlers.listen, out_root=out_root, index_file=index_file, root=root)
+        outputs = [clean, protected, noise, segments, spectrogram, metrics, noise_state]
+        gr.on([demo.load, example.change, config.change], listen, [example, config, gain], outputs)
+        gain.release(partial(handlers.noise_audio, out_root=out_root), [noise_state, gain], noise)
+
+
+def _protect_tab(out_root: Path) -> None:
+    with gr.Tab("Protect your own audio"):
+        with gr.Row():
+            with gr.Column():
+                upload = gr.Audio(
+                    sources=["upload", "microphone"],
+                    type="filepath",
+                    label="Your clip: up to 30 s, any sample rate, mono or stereo",
+                    elem_id="protect-input",
+                )
+                kind = gr.Radio(list(handlers.BUDGET_KINDS), value=handlers.BUDGET_KINDS[0], label="Budget")
+                with gr.Row():
+                    eps_max = gr.Number(0.13, label="eps_max (mask table)", minimum=0.001, maximum=0.25, step=0.01)
+                    eps = gr.Number(0.08, label="eps (constant)", minimum=0.001, maximum=0.25, step=0.01)
+                label = gr.Dropdown(handlers.label_choices(), value=handlers.AUTO_LABEL, label="Label (auto: the surrogate's guess)")
+                button = gr.Button("Protect", variant="primary", elem_id="protect-button")
+            with gr.Column():
+                status = gr.Markdown(elem_id="protect-status")
+                protected = gr.Audio(label="Protected", type="filepath", interactive=False)
+                download = gr.File(label="Protected WAV", interactive=False, elem_id="protect-download")
+                metrics = gr.Markdown()
+        protect = partial(handlers.protect_upload, out_root=out_root)
+        button.click(protect, [upload, kind, eps, eps_max, label], [protected, download, metrics, status])
+
+
+def _table_tab(examples: list[tuple[str, str]], first: str, out_root: Path, index_file: Path) -> None:
+    with gr.Tab("Mask table editor"):
+        gr.Markdown(
+            "A segment takes the mask of the first row whose threshold its level strictly exceeds (the last row "
+            "takes every quieter segment); mask x eps_max bounds the noise there. Rows: thresholds strictly "
+            "decreasing, masks in [0, 1]."
+        )
+        with gr.Row():
+            with gr.Column():
+                rows = gr.Dataframe(
+                    value=paper_rows(),
+                    headers=list(COLUMNS),
+                    datatype=["number", "number"],
+                    column_count=2,
+                    interactive=True,
+                    label="Mask table (threshold, mask)",
+                    elem_id="table-rows",
+                )
+                with gr.Row():
+                    eps_max = gr.Number(0.13, label="eps_max", elem_id="table-eps-max")
+                    segment_samples = gr.Number(1000, precision=0, label="segment_samples")
+                    level = gr.Radio(["mean_abs", "rms"], value="mean_abs", label="level")
+                clip = gr.Dropdown(examples, value=first, label="Preview on")
+                preview = gr.Button("Preview", elem_id="table-preview")
+            with gr.Column():
+                figure = gr.Image(label="eps per segment on the clip", type="filepath")
+                status = gr.Markdown(elem_id="table-status")
+        with gr.Row():
+            name = gr.Textbox(label="Submission name (a-z, 0-9, _ and -)", value="my_table", elem_id="table-name")
+            authors = gr.Textbox(label="Authors (comma-separated)", value="", elem_id="table-authors")
+            link = gr.Textbox(label="Link (optional)", value="")
+        description = gr.Textbox(label="Description", value="", elem_id="table-description")
+        export = gr.Button("Export submission TOML", variant="primary", elem_id="table-export")
+        exported = gr.File(label="Submission file", interactive=False, elem_id="table-download")
+        export_status = gr.Markdown(elem_id="export-status")
+        table = [rows, eps_max, segment_samples, level]
+        preview_fn = partial(handlers.table_preview, out_root=out_root, index_file=index_file)
+        preview.click(preview_fn, [*table, clip], [figure, status])
+        export_fn = partial(handlers.table_export, out_root=out_root)
+        export.click(export_fn, [*table, name, authors, description, link], [exported, export_status])
+
+
+def _leaderboard_tab(demo: gr.Blocks, out_root: Path, root: Path) -> None:
+    with gr.Tab("Leaderboard"):
+        note = gr.Markdown(elem_id="board-note")
+        board = gr.Dataframe(interactive=False, label="Scored entries", elem_id="board")
+        plot = gr.Image(label="Worst-case peak accuracy against PESQ-WB", type="filepath")
+        refresh = gr.Button("Refresh")
+        view = partial(handlers.leaderboard_view, out_root=out_root, root=root)
+        gr.on([demo.load, refresh.click], view, None, [board, plot, note])
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(prog="python demo/app.py", description=__doc__.splitlines()[0])
+    p.add_argument("--host", help="address to serve on (default: Gradio's, 127.0.0.1 or $GRADIO_SERVER_NAME)")
+    p.add_argument("--port", type=int, help="port (default: Gradio's, 7860 or $GRADIO_SERVER_PORT)")
+    p.add_argument("--root", type=Path, default=LEADERBOARD_ROOT, help="leaderboard folder (default: the package's)")
+    args = p.parse_args(sys.argv[1:] if argv is None else argv)
+    # One torch thread per request: with two OpenMP threads per request on a busy two-core
+    # machine, protecting a 1-s clip took 1.9 s instead of 0.06 s (threads wait on each other).
+    torch.set_num_threads(1)
+    demo = build_app(root=args.root)
+    demo.queue(max_size=QUEUE_SIZE, default_concurrency_limit=CONCURRENCY_LIMIT).launch(
+        server_name=args.host,
+        server_port=args.port,
+        max_file_size=MAX_UPLOAD,
+        allowed_paths=[str(ASSETS_DIR)],
+        theme=theme(),
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

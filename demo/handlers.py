@@ -1,0 +1,303 @@
+"""What the demo's widgets call: plain functions over core, bench and leaderboard.
+
+Each takes the widgets' values plus where to write files (`out_root`) and returns the
+values to show. A user's mistake (an unreadable upload, a clip too long, a bad number)
+raises `gr.Error` with a message meant for the page; anything else is a bug and raises
+as usual. Nothing is cached between calls: the surrogate checkpoint is 100 KB and loads in
+milliseconds, and the example files are read when asked for.
+"""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+from typing import NamedTuple
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+
+from core.budgets import (
+    PAPER_TABLE,
+    Budget,
+    ConstantBudget,
+    SegmentMask,
+    budget_from_dict,
+)
+from core.data import read_audio
+from core.protect import window_count
+from demo.compare import (
+    bands_markdown,
+    metrics_markdown,
+    pair_metrics,
+    segment_plot,
+    spectrogram_plot,
+)
+from demo.configs import config_budget, config_names, shipped_config
+from demo.examples import CLEAN, INDEX_FILE, read_index
+from demo.files import request_dir, write_wav
+from demo.ranking_view import ranking_frame, tradeoff_figure
+from demo.surrogate import (
+    Surrogate,
+    label_confidence,
+    load_surrogate,
+    predict_label,
+    protect_waveform,
+)
+from demo.table_editor import (
+    rows_from_frame,
+    submission_data,
+    submission_toml,
+    table_budget,
+)
+from demo.upload import read_upload, write_protected
+from leaderboard.entries import LEADERBOARD_ROOT, valid_entries
+from leaderboard.protocol import PESQ_FLOOR
+from leaderboard.ranking import rank_entries
+from leaderboard.submission import (
+    EPS_LIMIT,
+    budget_problems,
+    parse_bytes,
+    submission_problems,
+)
+
+AUTO_LABEL = "auto"
+BUDGET_KINDS = ("mask table (paper Table 1)", "constant eps")
+
+
+# -- 1. Listen and compare ---------------------------------------------------------------
+
+
+def example_choices(index_file: Path = INDEX_FILE) -> list[tuple[str, str]]:
+    """(label, value) of every shipped example, e.g. ("yes — 1acc97de_nohash_0", "yes/1acc97de_nohash_0")."""
+    return [(f"{e.word} — {e.name.split('/')[-1]}", e.name) for e in read_index(index_file).examples]
+
+
+def config_choices(index_file: Path = INDEX_FILE, root: Path = LEADERBOARD_ROOT) -> list[str]:
+    """The shipped configs, then "entry: NAME" for every leaderboard entry with a noise budget."""
+    return config_names(read_index(index_file), root)
+
+
+class ListenView(NamedTuple):
+    """What the Listen tab shows; `noise` is kept in the page's state for the gain control."""
+
+    clean: str
+    protected: str
+    noise_audio: str
+    segments: str | None
+    spectrogram: str
+    metrics: str
+    noise: np.ndarray
+
+
+def listen(
+    example: str, config: str, gain_db: float, out_root: Path, index_file: Path = INDEX_FILE, root: Path = LEADERBOARD_ROOT
+) -> ListenView:
+    """One example under one config. Shipped configs (and entries whose budget equals one)
+    are read from the precomputed files; other entries are protected now with the surrogate."""
+    index = read_index(index_file)
+    try:
+        clip = index.example(example)
+        budget = config_budget(config, index, root)
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
+    clean = read_audio(clip.clean)
+    shipped = None if budget is None else shipped_config(budget, index)
+    folder = request_dir(out_root)
+    if budget is None:
+        protected_path, metrics = clip.clean, clip.metrics[CLEAN]
+    elif shipped is not None:
+        protected_path, metrics = clip.protected[shipped], clip.metrics[shipped]
+    else:
+        surrogate = load_surrogate()
+        noise = protect_waveform(surrogate, clean, budget, surrogate.classes.index(clip.word))
+        protected_path = write_wav(folder / "protected.wav", clean + noise)
+        metrics = pair_metrics(clean, read_audio(protected_path), budget)
+    noise = read_audio(protected_path) - clean
+    title = f"{clip.name} · {config}"
+    segments = None if budget is None else segment_plot(clean, budget, title, folder)
+    spectrogram = spectrogram_plot(clean, clean + noise, folder)
+    note = "" if budget is not None else "\n_No noise: the protected clip is the clean one._\n"
+    return ListenView(
+        clean=str(clip.clean),
+        protected=str(protected_path),
+        noise_audio=noise_audio(noise, gain_db, out_root),
+        segments=None if segments is None else str(segments),
+        spectrogram=str(spectrogram),
+        metrics=metrics_markdown(title, metrics) + note,
+        noise=noise,
+    )
+
+
+def noise_audio(noise: np.ndarray | None, gain_db: float, out_root: Path) -> str | None:
+    """The noise alone, amplified by `gain_db` (clipped to [-1, 1]), as a WAV to play."""
+    if noise is None:
+        return None
+    gain_db = float(gain_db or 0.0)
+    return str(write_wav(request_dir(out_root) / f"noise_{gain_db:+.0f}dB.wav", noise * 10.0 ** (gain_db / 20.0)))
+
+
+# -- 2. Protect your own audio ------------------------------------------------------------
+
+
+def upload_budget(kind: str, eps: float | None, eps_max: float | None) -> Budget:
+    """The budget chosen in the Protect tab; gr.Error for an out-of-range epsilon."""
+    if kind not in BUDGET_KINDS:
+        raise gr.Error(f"Unknown budget {kind!r}; expected one of {list(BUDGET_KINDS)}.")
+    constant = kind == BUDGET_KINDS[1]
+    name, value = ("eps", eps) if constant else ("eps_max", eps_max)
+    if value is None or not 0.0 < float(value) <= EPS_LIMIT:
+        raise gr.Error(f"{name} must lie in (0, {EPS_LIMIT}], got {value}.")
+    return ConstantBudget(float(value)) if constant else SegmentMask(eps_max=float(value), table=PAPER_TABLE)
+
+
+def label_choices() -> list[str]:
+    """"auto" and the surrogate's classes."""
+    return [AUTO_LABEL, *load_surrogate().classes]
+
+
+class ProtectView(NamedTuple):
+    """What the Protect tab shows: the protected WAV (played and offered for download), its
+    metrics and a status line."""
+
+    protected: str
+    download: str
+    metrics: str
+    status: str
+
+
+def protect_upload(
+    path: str | None, kind: str, eps: float | None, eps_max: float | None, label: str, out_root: Path
+) -> ProtectView:
+    """Protect an uploaded or recorded clip against the bundled surrogate.
+
+    The noise is made at 16 kHz mono and added to every channel at the file's own rate
+    (`core.protect.add_noise`), written as WAV in the file's subtype where WAV has it
+    (16-bit PCM otherwise). Metrics compare the 16 kHz mono mix of the written file.
+    """
+    try:
+        upload = read_upload(path)
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
+    budget = upload_budget(kind, eps, eps_max)
+    surrogate = load_surrogate()
+    label_index = _label_index(surrogate, label, upload.audio)
+    start = time.perf_counter()
+    noise = protect_waveform(surrogate, upload.audio, budget, label_index)
+    seconds = time.perf_counter() - start
+    out = write_protected(upload, noise, budget, request_dir(out_root) / f"{upload.path.stem}_protected.wav")
+    protected = read_audio(out)
+    metrics = pair_metrics(upload.audio, protected, budget)
+    word = surrogate.classes[label_index]
+    before = label_confidence(surrogate, upload.audio, label_index)
+    after = label_confidence(surrogate, protected, label_index)
+    status = (
+        f"Protected **{upload.name}** ({upload.duration_s:.1f} s, {upload.sample_rate_hz} Hz, {upload.channels} "
+        f"channel(s)) as **{word}** ({'predicted by the surrogate' if label == AUTO_LABEL else 'chosen'}) under "
+        f"{_budget_text(budget)}: {window_count(len(upload.audio))} 1-s window(s) in {seconds:.1f} s. The "
+        f"surrogate's confidence in *{word}*: {before:.0%} on the original, {after:.0%} on the protected clip."
+    )
+    return ProtectView(str(out), str(out), metrics_markdown("Protected vs original", metrics), status)
+
+
+def _label_index(surrogate: Surrogate, label: str, audio: np.ndarray) -> int:
+    if label in (None, "", AUTO_LABEL):
+        return predict_label(surrogate, audio)
+    if label not in surrogate.classes:
+        raise gr.Error(f"Unknown label {label!r}; expected auto or one of {list(surrogate.classes)}.")
+    return surrogate.classes.index(label)
+
+
+def _budget_text(budget: Budget) -> str:
+    if isinstance(budget, ConstantBudget):
+        return f"a constant eps {budget.eps_linf:g}"
+    return f"the paper's mask table with eps_max {budget.eps_max:g}"
+
+
+# -- 3. Mask table editor ------------------------------------------------------------------
+
+
+def _problems_markdown(title: str, problems: list[str]) -> str:
+    return f"**{title}** ({len(problems)} problem(s)):\n\n" + "\n".join(f"- `{p}`" for p in problems)
+
+
+def table_preview(
+    frame: pd.DataFrame | None,
+    eps_max: float | None,
+    segment_samples: float | None,
+    level: str,
+    example: str,
+    out_root: Path,
+    index_file: Path = INDEX_FILE,
+) -> tuple[str | None, str]:
+    """The Figure-1 plot of the edited table on an example clip, and a Markdown status
+    (the eps of each band, or every problem with the table)."""
+    budget = table_budget(rows_from_frame(frame), eps_max, segment_samples, level)
+    problems = budget_problems(budget)
+    if problems:
+        return None, _problems_markdown("Invalid table", problems)
+    mask = budget_from_dict(budget)
+    try:
+        clip = read_index(index_file).example(example)
+    except ValueError as err:
+        raise gr.Error(str(err)) from None
+    clean = read_audio(clip.clean)
+    folder = request_dir(out_root)
+    segments = segment_plot(clean, mask, f"{clip.name} · edited table", folder)
+    return str(segments), "**Valid table.**\n\n" + bands_markdown(clean, mask)
+
+
+def table_export(
+    frame: pd.DataFrame | None,
+    eps_max: float | None,
+    segment_samples: float | None,
+    level: str,
+    name: str,
+    authors: str,
+    description: str,
+    link: str,
+    out_root: Path,
+) -> tuple[str | None, str]:
+    """A leaderboard submission TOML of the edited table, validated by leaderboard.submission
+    (the written bytes are re-read and validated as `python -m leaderboard validate` would);
+    (None, the problems) when invalid."""
+    budget = table_budget(rows_from_frame(frame), eps_max, segment_samples, level)
+    data = submission_data(name, authors, description, link, budget)
+    problems = submission_problems(data)
+    if problems:
+        return None, _problems_markdown("Not exported", problems)
+    raw = submission_toml(data).encode("utf-8")
+    parsed, problems = parse_bytes(raw)
+    problems = problems or submission_problems(parsed, data["name"])
+    if problems:
+        return None, _problems_markdown("Not exported", problems)
+    path = request_dir(out_root) / f"{data['name']}.toml"
+    path.write_bytes(raw)
+    return str(path), (
+        f"**Valid submission `{data['name']}`.** Save it as `leaderboard/submissions/{data['name']}.toml`, then "
+        f"`python -m leaderboard submit leaderboard/submissions/{data['name']}.toml` scores it."
+    )
+
+
+# -- 4. Leaderboard ------------------------------------------------------------------------
+
+
+def leaderboard_view(out_root: Path, root: Path = LEADERBOARD_ROOT) -> tuple[pd.DataFrame, str | None, str]:
+    """The ranked entries, the accuracy-vs-PESQ plot (None without entries) and a note."""
+    try:
+        rows = rank_entries(valid_entries(root))
+    except ValueError as err:
+        return pd.DataFrame(), None, f"**The leaderboard entries cannot be read:**\n\n```\n{err}\n```"
+    if not rows:
+        note = (
+            "_No scored entries yet._ Export a mask table from the editor tab and score it with "
+            "`python -m leaderboard submit`; see leaderboard/README.md."
+        )
+        return pd.DataFrame(), None, note
+    plot = request_dir(out_root) / "leaderboard.png"
+    tradeoff_figure(rows, plot)
+    note = (
+        f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'}, ranked by worst-case peak accuracy (lower is better) "
+        f"among entries with PESQ-WB >= {PESQ_FLOOR:g}; click a column header to sort."
+    )
+    return ranking_frame(rows), str(plot), note

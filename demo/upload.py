@@ -1,0 +1,89 @@
+"""A user's recording: checked before any work, and its protected copy in the file's own rate and channels.
+
+Errors are ValueErrors whose messages are written for the page (the handlers show them
+with gr.Error): they name the file by its name only, never a server path.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+
+from core.budgets import Budget
+from core.data import AudioError, read_audio, write_audio_atomic
+from core.protect import add_noise, eps_16k
+
+MAX_DURATION_S = 30.0
+MIN_DURATION_S = 0.25
+"""PESQ needs a quarter second, and so does a plot of 1000-sample segments."""
+SILENCE_PEAK = 1e-4
+"""A clip whose loudest sample is below this (-80 dBFS) is treated as silent."""
+
+
+@dataclass(frozen=True)
+class Upload:
+    """A usable recording.
+
+    Attributes:
+        path: the file as uploaded.
+        audio: [T] mono float32 at 16 kHz (channels averaged, resampled).
+        sample_rate_hz, channels, subtype: the file's own, which the protected copy keeps.
+        duration_s: the file's length.
+    """
+
+    path: Path
+    audio: np.ndarray
+    sample_rate_hz: int
+    channels: int
+    subtype: str
+    duration_s: float
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+
+def read_upload(path: str | Path | None) -> Upload:
+    """Check and decode an upload; the length is checked from the header, before decoding.
+
+    Raises ValueError (a message for the page) for no file, a file that is not audio, and
+    an empty, too short, over-long or silent clip.
+    """
+    if not path:
+        raise ValueError("Upload or record a clip first.")
+    path = Path(path)
+    try:
+        info = sf.info(str(path))
+    except (sf.SoundFileError, RuntimeError):
+        raise ValueError(f"{path.name} is not an audio file I can read; expected WAV, FLAC, OGG or MP3.") from None
+    if info.frames <= 0:
+        raise ValueError(f"{path.name} is empty: it holds no samples.")
+    duration_s = info.frames / info.samplerate
+    if duration_s > MAX_DURATION_S:
+        raise ValueError(f"{path.name} is {duration_s:.1f} s long; the demo protects clips up to {MAX_DURATION_S:.0f} s.")
+    if duration_s < MIN_DURATION_S:
+        raise ValueError(f"{path.name} is {duration_s:.2f} s long; expected at least {MIN_DURATION_S} s.")
+    try:
+        audio = read_audio(path)
+    except AudioError as err:
+        raise ValueError(f"{path.name} cannot be used: {str(err).removeprefix(f'{path}: ')}") from None
+    if float(np.abs(audio).max()) < SILENCE_PEAK:
+        raise ValueError(f"{path.name} is silent (peak below -80 dBFS); there is no speech to protect.")
+    return Upload(path, audio, int(info.samplerate), int(info.channels), str(info.subtype), duration_s)
+
+
+def write_protected(upload: Upload, noise: np.ndarray, budget: Budget, out: Path) -> Path:
+    """The upload plus `noise` ([T] at 16 kHz) as a WAV at the file's rate and channels.
+
+    The noise is resampled and clamped again to the budget held at the file's rate, then
+    added to every channel (`core.protect.add_noise`). The WAV keeps the file's subtype
+    where WAV has it (PCM_24, FLOAT, ...), 16-bit PCM otherwise (MP3, Vorbis).
+    """
+    original, _ = sf.read(str(upload.path), dtype="float64", always_2d=True)
+    samples = add_noise(original, noise, eps_16k(budget, upload.audio), upload.sample_rate_hz)
+    subtype = upload.subtype if sf.check_format("WAV", upload.subtype) else "PCM_16"
+    write_audio_atomic(out, samples, upload.sample_rate_hz, subtype=subtype, format="WAV")
+    return out

@@ -1,0 +1,234 @@
+"""The demo's handlers as plain functions: examples, protecting uploads, the table editor, the leaderboard."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import gradio as gr
+import numpy as np
+import pandas as pd
+import pytest
+import soundfile as sf
+import torch
+
+from core.budgets import ConstantBudget, SegmentMask, budget_from_dict
+from core.data import read_audio
+from core.protect import eps_16k
+from demo import handlers
+from demo.examples import read_index
+from demo.table_editor import paper_rows
+from leaderboard.submission import load_submission
+from tests.demo.factory import speech_clip, write_wav
+
+LSB = 2.0**-15
+"""Slack for 16-bit quantisation of the written files."""
+MASK_TABLE, CONSTANT = handlers.BUDGET_KINDS
+
+
+def first_example() -> str:
+    return read_index().examples[0].name
+
+
+# -- Listen and compare ------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("config", ["constant_008", "dynamic_013"])
+def test_shipped_example_has_metrics_figures_and_noise_within_budget(tmp_path: Path, config: str) -> None:
+    view = handlers.listen(first_example(), config, 0.0, tmp_path)
+    for key in ("SNR", "PESQ-WB", "STOI", "SNR per amplitude band", "A > 0.1"):
+        assert key in view.metrics
+    assert Path(view.segments).is_file() and Path(view.spectrogram).is_file()
+    clean, protected = read_audio(view.clean), read_audio(view.protected)
+    eps = budget_from_dict(read_index().budgets[config]).eps(torch.from_numpy(clean)[None])[0].numpy()
+    noise = protected - clean
+    assert np.abs(noise).max() > 0.5 * eps.max()
+    assert np.all(np.abs(noise) <= eps + LSB)
+    np.testing.assert_allclose(view.noise, noise)
+
+
+def test_clean_config_has_no_noise_and_no_segment_plot(tmp_path: Path) -> None:
+    view = handlers.listen(first_example(), "clean", 0.0, tmp_path)
+    assert view.segments is None
+    assert not view.noise.any()
+    assert "No noise" in view.metrics
+
+
+def test_entry_configs_are_listed_and_protected(tmp_path: Path, board: Path) -> None:
+    choices = handlers.config_choices(root=board)
+    assert choices[:3] == ["clean", "constant_008", "dynamic_013"]
+    assert "entry: const_a" in choices and "entry: const_b" in choices
+    assert "entry: clean_reference" not in choices  # no noise budget
+    # const_a's budget is constant_008's: the shipped files are used
+    same = handlers.listen(first_example(), "entry: const_a", 0.0, tmp_path, root=board)
+    assert same.protected == str(read_index().examples[0].protected["constant_008"])
+    # const_b (eps 0.05) is protected now, against the surrogate
+    computed = handlers.listen(first_example(), "entry: const_b", 0.0, tmp_path, root=board)
+    assert Path(computed.protected).parent.parent == tmp_path
+    assert 0.04 < np.abs(computed.noise).max() <= 0.05 + LSB
+
+
+def test_unknown_example_or_config_is_a_page_error(tmp_path: Path) -> None:
+    with pytest.raises(gr.Error, match="unknown example"):
+        handlers.listen("nope/nothing", "clean", 0.0, tmp_path)
+    with pytest.raises(gr.Error, match="Unknown configuration"):
+        handlers.listen(first_example(), "entry: missing", 0.0, tmp_path)
+
+
+def test_noise_gain_scales_the_noise(tmp_path: Path) -> None:
+    noise = np.full(1600, 0.01, dtype=np.float32)
+    loud = read_audio(handlers.noise_audio(noise, 20.0, tmp_path))
+    np.testing.assert_allclose(loud, 0.1, atol=2 * LSB)
+    assert handlers.noise_audio(None, 0.0, tmp_path) is None
+
+
+# -- Protect your own audio ------------------------------------------------------------------
+
+
+def test_protect_wav_changes_it_within_the_mask_budget(tmp_path: Path) -> None:
+    clean = speech_clip(1.0)
+    path = write_wav(tmp_path / "mine.wav", clean)
+    view = handlers.protect_upload(str(path), MASK_TABLE, 0.08, 0.13, "auto", tmp_path / "out")
+    assert view.download == view.protected and view.download.endswith("mine_protected.wav")
+    protected, rate = sf.read(view.download, dtype="float64")
+    assert rate == 16_000 and protected.shape == clean.shape
+    eps = eps_16k(SegmentMask(eps_max=0.13), clean)
+    diff = np.abs(protected - clean)
+    assert diff.max() > 0.05
+    assert np.all(diff <= eps + LSB)
+    assert "PESQ-WB" in view.metrics and "predicted by the surrogate" in view.status
+
+
+def test_protect_uses_a_chosen_label(tmp_path: Path) -> None:
+    path = write_wav(tmp_path / "mine.wav", speech_clip(1.0))
+    view = handlers.protect_upload(str(path), CONSTANT, 0.05, 0.13, "left", tmp_path / "out")
+    assert "as **left** (chosen)" in view.status and "confidence in *left*" in view.status
+
+
+@pytest.mark.parametrize(("rate_hz", "channels", "suffix"), [(44_100, 2, "wav"), (8_000, 1, "flac"), (22_050, 2, "ogg")])
+def test_other_rates_channels_and_formats_are_accepted(tmp_path: Path, rate_hz: int, channels: int, suffix: str) -> None:
+    import soxr
+
+    mono = soxr.resample(speech_clip(2.5), 16_000, rate_hz)
+    samples = np.stack([mono, 0.5 * mono], axis=1) if channels == 2 else mono
+    path = tmp_path / f"in.{suffix}"
+    sf.write(path, samples, rate_hz)
+    view = handlers.protect_upload(str(path), CONSTANT, 0.03, 0.13, "auto", tmp_path / "out")
+    written, written_rate = sf.read(view.download, dtype="float64", always_2d=True)
+    original, _ = sf.read(path, dtype="float64", always_2d=True)
+    assert written_rate == rate_hz and written.shape == original.shape
+    assert 0 < np.abs(written - original).max() <= 0.03 + LSB
+    assert f"{rate_hz} Hz, {channels} channel(s)" in view.status
+
+
+def test_long_audio_is_protected_in_one_second_windows(tmp_path: Path) -> None:
+    path = write_wav(tmp_path / "long.wav", speech_clip(3.5))
+    view = handlers.protect_upload(str(path), MASK_TABLE, 0.08, 0.13, "auto", tmp_path / "out")
+    assert "4 1-s window(s)" in view.status
+    assert sf.info(view.download).frames == 56_000
+
+
+@pytest.mark.parametrize(
+    ("make", "message"),
+    [
+        (lambda d: None, "Upload or record a clip first"),
+        (lambda d: _text_file(d), "is not an audio file"),
+        (lambda d: write_wav(d / "empty.wav", np.zeros(0, dtype=np.float32)), "is empty"),
+        (lambda d: write_wav(d / "silent.wav", np.zeros(16_000, dtype=np.float32)), "is silent"),
+        (lambda d: write_wav(d / "tiny.wav", speech_clip(0.1)), "expected at least 0.25 s"),
+        (lambda d: write_wav(d / "long.wav", speech_clip(31.0)), "up to 30 s"),
+    ],
+    ids=["none", "not-audio", "empty", "silent", "too-short", "too-long"],
+)
+def test_unusable_uploads_are_page_errors(tmp_path: Path, make, message: str) -> None:
+    path = make(tmp_path)
+    with pytest.raises(gr.Error, match=message):
+        handlers.protect_upload(None if path is None else str(path), MASK_TABLE, 0.08, 0.13, "auto", tmp_path / "out")
+
+
+def _text_file(folder: Path) -> Path:
+    path = folder / "notes.wav"
+    path.write_text("this is not audio\n" * 100)
+    return path
+
+
+@pytest.mark.parametrize(("kind", "eps", "eps_max", "message"), [
+    (CONSTANT, 0.0, 0.13, "eps must lie in"),
+    (CONSTANT, None, 0.13, "eps must lie in"),
+    (MASK_TABLE, 0.08, 0.5, "eps_max must lie in"),
+    ("sparkles", 0.08, 0.13, "Unknown budget"),
+])  # fmt: skip
+def test_bad_budgets_and_labels_are_page_errors(tmp_path: Path, kind: str, eps, eps_max, message: str) -> None:
+    path = write_wav(tmp_path / "mine.wav", speech_clip(1.0))
+    with pytest.raises(gr.Error, match=message):
+        handlers.protect_upload(str(path), kind, eps, eps_max, "auto", tmp_path / "out")
+    with pytest.raises(gr.Error, match="Unknown label"):
+        handlers.protect_upload(str(path), CONSTANT, 0.05, 0.13, "banana", tmp_path / "out")
+
+
+def test_upload_budget_builds_the_chosen_budget() -> None:
+    assert handlers.upload_budget(CONSTANT, 0.08, 0.13) == ConstantBudget(0.08)
+    assert handlers.upload_budget(MASK_TABLE, 0.08, 0.2) == SegmentMask(eps_max=0.2)
+
+
+# -- Mask table editor ---------------------------------------------------------------------
+
+
+def paper_frame() -> pd.DataFrame:
+    return pd.DataFrame(paper_rows(), columns=["threshold", "mask"])
+
+
+def test_table_preview_plots_a_valid_table_and_lists_eps_per_band(tmp_path: Path) -> None:
+    figure, status = handlers.table_preview(paper_frame(), 0.13, 1000.0, "mean_abs", first_example(), tmp_path)
+    assert Path(figure).is_file()
+    assert "Valid table" in status and "| A > 0.1 | 1 | 0.13 |" in status
+
+
+def test_table_preview_lists_every_problem_of_an_invalid_table(tmp_path: Path) -> None:
+    frame = pd.DataFrame([[0.01, 1.5], [0.1, 0.5]], columns=["threshold", "mask"])
+    figure, status = handlers.table_preview(frame, 0.13, 1000.0, "mean_abs", first_example(), tmp_path)
+    assert figure is None
+    assert "Invalid table" in status
+    assert "budget.rows[0].mask" in status and "strictly decreasing" in status
+
+
+def test_table_export_writes_a_submission_the_leaderboard_accepts(tmp_path: Path) -> None:
+    frame = paper_frame()
+    frame.iloc[1, 1] = 0.6
+    path, status = handlers.table_export(
+        frame, 0.12, 800.0, "rms", "my_table", "Ada, Alan", 'Quiet "edges"\\ stay quiet', "https://example.org", tmp_path
+    )
+    assert "Valid submission" in status
+    submission, _ = load_submission(path)
+    assert submission.name == "my_table" and submission.authors == ("Ada", "Alan")
+    assert submission.description == 'Quiet "edges"\\ stay quiet'
+    assert submission.budget["rows"][1] == {"threshold": 0.08, "mask": 0.6}
+    assert (submission.budget["eps_max"], submission.budget["segment_samples"], submission.budget["level"]) == (0.12, 800, "rms")
+
+
+def test_table_export_refuses_an_invalid_submission_and_names_the_fields(tmp_path: Path) -> None:
+    frame = pd.DataFrame([[0.1, "lots"], [None, None]], columns=["threshold", "mask"])
+    path, status = handlers.table_export(frame, 0.3, 1000.0, "mean_abs", "Bad Name", "", "", "", tmp_path)
+    assert path is None and "Not exported" in status
+    for field in ("name:", "authors:", "description:", "budget.eps_max:", "budget.rows[0].mask"):
+        assert field in status
+
+
+# -- Leaderboard ----------------------------------------------------------------------------
+
+
+def test_leaderboard_without_entries_shows_a_note(tmp_path: Path) -> None:
+    frame, plot, note = handlers.leaderboard_view(tmp_path / "out", root=tmp_path / "empty")
+    assert frame.empty and plot is None and "No scored entries yet" in note
+
+
+def test_leaderboard_ranks_entries_and_plots_them(tmp_path: Path, board: Path) -> None:
+    frame, plot, note = handlers.leaderboard_view(tmp_path / "out", root=board)
+    assert list(frame["Submission"]) == ["const_b", "const_a", "clean_reference"]
+    assert list(frame["Worst-case peak %"]) == [20.0, 30.0, 90.0]
+    assert Path(plot).is_file() and "3 entries" in note
+
+
+def test_invalid_entries_are_reported_not_raised(tmp_path: Path, board: Path) -> None:
+    (board / "entries" / "broken.json").write_text("{}")
+    frame, plot, note = handlers.leaderboard_view(tmp_path / "out", root=board)
+    assert frame.empty and plot is None and "broken.json" in note
