@@ -77,7 +77,7 @@ def test_generate_with_fixed_surrogate_gives_exact_error_minimizing_noise():
 
 @pytest.mark.parametrize("classwise", [False, True])
 def test_generate_respects_budget_and_range_and_is_deterministic(classwise):
-    x = speech_like(20, 4000) * 2.4  # some samples near +-1, so the [-1, 1] clamp matters
+    x = speech_like(20, 8000) * 2.4  # some samples near +-1, so the [-1, 1] clamp matters
     x = x.clamp(-1, 1)
     y = torch.arange(20) % 4
     budget = SegmentMask(0.13, segment_samples=500)
@@ -95,7 +95,7 @@ def test_generate_respects_budget_and_range_and_is_deterministic(classwise):
     assert torch.equal(a.delta, b.delta)
     assert [r["accuracy"] for r in a.history] == [r["accuracy"] for r in b.history]
     if classwise:
-        assert a.class_delta.shape == (4, 4000)
+        assert a.class_delta.shape == (4, 8000)
         assert torch.allclose(a.delta, project(a.class_delta[y], x, eps))
 
 
@@ -120,7 +120,7 @@ def test_config_validation(kwargs, field):
 
 @pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
 def test_generate_on_cuda_matches_budget():
-    x = speech_like(16, 4000).cuda()
+    x = speech_like(16, 8000).cuda()
     y = (torch.arange(16) % 2).cuda()
     budget = SegmentMask(0.13, segment_samples=500)
     torch.manual_seed(0)
