@@ -46,26 +46,14 @@ class DataConfig:
 
 
 @dataclass(frozen=True)
-class GenerationConfig:
-    """Surrogate model name plus every MinMinConfig setting."""
+class GenerationConfig(MinMinConfig):
+    """Every MinMinConfig setting plus the surrogate's model name."""
 
     surrogate: str = "m5"
-    steps: int = 20
-    step_fraction: float = 0.1
-    train_steps: int = 20
-    target_accuracy: float = 0.99
-    min_rounds: int = 1
-    max_rounds: int = 10
-    batch_size: int = 64
-    noise_batch_size: int = 256
-    lr: float = 0.01
-    weight_decay: float = 1e-4
-    classwise: bool = False
-    seed: int = 0
 
     def __post_init__(self) -> None:
+        super().__post_init__()
         MODELS.get(self.surrogate)
-        self.minmin()
 
     def minmin(self) -> MinMinConfig:
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(MinMinConfig)}
