@@ -36,7 +36,12 @@ class RunOutput:
     timings: dict[str, float] = field(default_factory=dict)
 
 
-def run(cfg: BenchConfig, cache: Cache, device: torch.device, progress: bool = True, log=print) -> RunOutput:
+def log_line(message: str) -> None:
+    """Progress lines, flushed so they show up at once when output goes to a file or pipe."""
+    print(message, flush=True)
+
+
+def run(cfg: BenchConfig, cache: Cache, device: torch.device, progress: bool = True, log=log_line) -> RunOutput:
     """Execute one config; returns the results and the tensors for reporting."""
     torch.set_flush_denormal(True)  # denormal input gradients once tripled a min-min step on CPU
     timings: dict[str, float] = {}
