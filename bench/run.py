@@ -8,7 +8,7 @@ restarted, or a second config sharing its clean victims, reuses them.
 from __future__ import annotations
 
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 import torch
@@ -33,7 +33,6 @@ class RunOutput:
     train: ClipSet
     delta: torch.Tensor | None
     budget: Budget | None
-    timings: dict[str, float] = field(default_factory=dict)
 
 
 def log_line(message: str) -> None:
@@ -82,7 +81,7 @@ def run(cfg: BenchConfig, cache: Cache, device: torch.device, progress: bool = T
         log("metrics: SNR, segmental SNR, SNR per band" + (", PESQ-WB, STOI" if cfg.metrics.perceptual else ""))
         metrics = summarize(
             train.waveforms,
-            train.waveforms + delta,
+            poisoned,
             thresholds,
             segment_samples=getattr(budget, "segment_samples", 1000),
             level=getattr(budget, "level", "mean_abs"),
@@ -107,7 +106,7 @@ def run(cfg: BenchConfig, cache: Cache, device: torch.device, progress: bool = T
         "device": str(device),
         "timings": timings,
     }
-    return RunOutput(results, train, delta, budget, timings)
+    return RunOutput(results, train, delta, budget)
 
 
 def band_thresholds(budget: Budget) -> list[float]:
