@@ -8,7 +8,6 @@ are applied to the merged data before validation, so they are checked the same w
 from __future__ import annotations
 
 import dataclasses
-import hashlib
 import json
 import tomllib
 import types
@@ -19,6 +18,7 @@ from typing import Any
 
 from core.budgets import budget_from_dict
 from core.defenses import defense_from_dict
+from core.hashing import stable_hash
 from core.models import MODELS
 from core.noise import MinMinConfig
 from core.train import VictimConfig
@@ -120,11 +120,6 @@ class BenchConfig:
 
     def hash(self) -> str:
         return stable_hash(self.to_dict())
-
-
-def stable_hash(data: Any) -> str:
-    """SHA-256 (first 16 hex digits) of canonical JSON: equal data, equal hash."""
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
 
 
 def config_path(name_or_file: str) -> Path:

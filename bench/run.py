@@ -14,11 +14,12 @@ from typing import Any
 import torch
 
 from bench.cache import Cache
-from bench.config import BenchConfig, stable_hash
+from bench.config import BenchConfig
 from bench.data import data_fingerprint, load_split
 from core.budgets import PAPER_TABLE, Budget, budget_from_dict
 from core.data import ClipSet
 from core.defenses import defense_from_dict
+from core.hashing import stable_hash
 from core.metrics import summarize
 from core.models import build_model
 from core.noise import generate, load_noise, save_noise

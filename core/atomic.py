@@ -34,6 +34,6 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
 
 
 def write_text_atomic(path: str | Path, text: str) -> None:
-    """Write `text` to `path` atomically."""
+    """Write `text` to `path` atomically, as UTF-8 whatever the locale."""
     with atomic_path(path) as tmp:
-        tmp.write_text(text, newline="")
+        tmp.write_bytes(text.encode("utf-8"))

@@ -26,7 +26,6 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
-import json
 import sys
 import time
 from dataclasses import dataclass
@@ -49,6 +48,7 @@ from core.data.audio_io import (
     write_audio_atomic,
 )
 from core.data.class_folders import list_audio_files
+from core.hashing import stable_hash
 from core.metrics import linf, pesq_wb, snr_db, stoi
 from core.models import build_model
 from core.noise import MinMinConfig, generate, load_noise, save_noise
@@ -118,7 +118,7 @@ def class_of(rel: str) -> str | None:
 def noise_key(budget: Budget, minmin: MinMinConfig, surrogate: str, digests: dict[str, str]) -> str:
     """Hash of what determines the noise: the recipe and every input file's path and bytes."""
     data = {"budget": budget.to_dict(), "minmin": minmin.to_dict(), "surrogate": surrogate, "files": digests}
-    return hashlib.sha256(json.dumps(data, sort_keys=True).encode()).hexdigest()[:16]
+    return stable_hash(data)
 
 
 def window_count(num_samples: int, window_samples: int = CLIP_SAMPLES) -> int:

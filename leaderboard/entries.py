@@ -13,7 +13,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from core.atomic import atomic_path
+from core.atomic import write_text_atomic
 from leaderboard.protocol import KNOWN_VERSIONS
 from leaderboard.submission import NAME_PATTERN, budget_problems
 
@@ -68,19 +68,13 @@ def valid_entries(root: Path) -> list[dict[str, Any]]:
     return entries
 
 
-def write_utf8_atomic(path: Path, text: str) -> None:
-    """UTF-8 whatever the locale (names and the Pareto mark may be non-ASCII), atomically."""
-    with atomic_path(path) as tmp:
-        tmp.write_bytes(text.encode("utf-8"))
-
-
 def write_entry(root: Path, entry: dict[str, Any]) -> Path:
     """Write entries/<name>.json atomically; refuses an entry that fails the schema."""
     problems = entry_problems(entry)
     if problems:
         raise ValueError("refusing to write an invalid entry:\n" + "\n".join(f"  - {p}" for p in problems))
     path = entries_dir(root) / f"{entry['name']}.json"
-    write_utf8_atomic(path, json.dumps(entry, indent=1, ensure_ascii=False) + "\n")
+    write_text_atomic(path, json.dumps(entry, indent=1, ensure_ascii=False) + "\n")
     return path
 
 

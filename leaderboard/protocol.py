@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench.config import BenchConfig, from_dict, read_merged, stable_hash
+from bench.config import BenchConfig, from_dict, read_merged
+from core.hashing import stable_hash
 
 PROTOCOL_VERSION = 1
 """The protocol this code implements; every entry records the version it was scored under."""

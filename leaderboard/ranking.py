@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from leaderboard.entries import valid_entries, write_utf8_atomic
+from core.atomic import write_text_atomic
+from leaderboard.entries import valid_entries
 from leaderboard.protocol import PESQ_FLOOR, PROTOCOL_VERSION
 
 MARKDOWN_FILE = "LEADERBOARD.md"
@@ -177,4 +178,4 @@ def write_tables(root: Path, pesq_floor: float = PESQ_FLOOR) -> None:
     """Re-render both tables from every entry under `root`, atomically; raises ValueError if
     any entry fails the schema."""
     for name, text in rendered_files(valid_entries(root), pesq_floor).items():
-        write_utf8_atomic(Path(root) / name, text)
+        write_text_atomic(Path(root) / name, text)
