@@ -67,16 +67,7 @@ class MaskTable:
 
     def band_labels(self) -> list[str]:
         """Human-readable amplitude band of each row, e.g. '0.08 < A <= 0.1'."""
-        labels = []
-        for i, t in enumerate(self.thresholds):
-            last = i == len(self.thresholds) - 1
-            if last:
-                labels.append(f"A <= {self.thresholds[i - 1]:g}" if i else "all")
-            elif i == 0:
-                labels.append(f"A > {t:g}")
-            else:
-                labels.append(f"{t:g} < A <= {self.thresholds[i - 1]:g}")
-        return labels
+        return [label for label, _, _ in band_bounds(self.thresholds[:-1])]
 
     def row_of(self, level: torch.Tensor) -> torch.Tensor:
         """Row index of each level (any shape): first row whose threshold it exceeds, else the last."""
@@ -89,6 +80,17 @@ class MaskTable:
     def mask_of(self, level: torch.Tensor) -> torch.Tensor:
         masks = torch.tensor(self.masks, dtype=level.dtype, device=level.device)
         return masks[self.row_of(level)]
+
+
+def band_bounds(edges: tuple[float, ...] | list[float]) -> list[tuple[str, float | None, float | None]]:
+    """(label, lower, upper) of the len(edges) + 1 amplitude bands that strictly decreasing
+    `edges` cut, loudest first: 'A > e0', 'e1 < A <= e0', ..., 'A <= e_last'; no edges: 'all'."""
+    if len(edges) == 0:
+        return [("all", None, None)]
+    bounds: list[tuple[str, float | None, float | None]] = [(f"A > {edges[0]:g}", float(edges[0]), None)]
+    bounds += [(f"{lo:g} < A <= {hi:g}", float(lo), float(hi)) for hi, lo in zip(edges[:-1], edges[1:])]
+    bounds.append((f"A <= {edges[-1]:g}", None, float(edges[-1])))
+    return bounds
 
 
 def table_problems(thresholds: tuple[Any, ...], masks: tuple[Any, ...]) -> list[str]:

@@ -22,6 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
+from core.budgets.mask_table import band_bounds
 from core.budgets.segment_mask import segment_levels as budget_segment_levels
 
 ArrayLike = np.ndarray | torch.Tensor
@@ -146,14 +147,6 @@ def _check_thresholds(thresholds: Sequence[float]) -> np.ndarray:
     return t
 
 
-def _band_bounds(t: np.ndarray) -> list[tuple[str, float | None, float | None]]:
-    """(label, lower, upper) for the len(t) + 1 bands, highest band first."""
-    bounds = [(f"A > {t[0]:g}", float(t[0]), None)]
-    bounds += [(f"{lo:g} < A <= {hi:g}", float(lo), float(hi)) for hi, lo in zip(t[:-1], t[1:])]
-    bounds.append((f"A <= {t[-1]:g}", None, float(t[-1])))
-    return bounds
-
-
 def band_snr_db(
     clean: ArrayLike,
     protected: ArrayLike,
@@ -187,5 +180,5 @@ def band_snr_db(
     )
     return [
         BandSNR(label, lower, upper, int(counts[k]), float(snr[k]) if counts[k] else None)
-        for k, (label, lower, upper) in enumerate(_band_bounds(t))
+        for k, (label, lower, upper) in enumerate(band_bounds(t.tolist()))
     ]
