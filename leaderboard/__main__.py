@@ -1,4 +1,4 @@
-"""python -m leaderboard submit FILE | validate FILE | verify | show | render  (see README.md)."""
+"""python -m leaderboard submit FILE | rescore NAME | validate FILE | verify | show | render  (see README.md)."""
 
 from __future__ import annotations
 
@@ -24,6 +24,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     s.add_argument("--cache", help="bench cache folder (default: runs/cache)")
     s.add_argument("--no-progress", action="store_true", help="no progress bars")
     s.add_argument("--quick", action="store_true", help=argparse.SUPPRESS)  # smoke tests only
+    r = sub.add_parser("rescore", help="score an entry again (cold by default) and compare; writes nothing")
+    r.add_argument("name", help="the entry's name (entries/NAME.json)")
+    r.add_argument("--data-root", help="the 10-word Speech Commands folder, if not ../shared/data/...")
+    r.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1, ...")
+    r.add_argument("--cache", help="bench cache folder to reuse (default: a fresh temporary one, so all is recomputed)")
+    r.add_argument("--tolerance", type=float, default=0.0, help="absolute tolerance per figure (default 0: identical)")
+    r.add_argument("--no-progress", action="store_true", help="no progress bars")
+    r.add_argument("--quick", action="store_true", help=argparse.SUPPRESS)  # smoke tests only
     v = sub.add_parser("validate", help="check a submission file without scoring it")
     v.add_argument("file")
     sub.add_parser("verify", help="check entries, submissions and rendered tables agree")
@@ -39,6 +47,8 @@ def main(argv: list[str] | None = None) -> int:
     try:
         if args.command == "submit":
             return cmd_submit(args)
+        if args.command == "rescore":
+            return cmd_rescore(args)
         if args.command == "validate":
             submission, _ = load_submission(args.file)
             print(f"{args.file}: valid submission {submission.name!r} ({submission.budget['kind']} budget)")
@@ -83,6 +93,29 @@ def cmd_submit(args: argparse.Namespace) -> int:
     )
     print(f"wrote {path}; re-rendered {root}/LEADERBOARD.md and leaderboard.csv")
     return 0
+
+
+def cmd_rescore(args: argparse.Namespace) -> int:
+    from leaderboard.submit import rescore
+
+    root = args.root or LEADERBOARD_ROOT
+    new, differences = rescore(
+        args.name,
+        root,
+        data_root=args.data_root,
+        overrides=QUICK if args.quick else None,
+        device=args.device,
+        cache_dir=Path(args.cache) if args.cache else None,
+        tolerance=args.tolerance,
+        progress=not args.no_progress,
+    )
+    print(f"rescored {args.name} in {new['scoring_seconds']:.0f} s on {new['device']}"
+          f" ({'cache ' + args.cache if args.cache else 'cold, fresh cache'})")
+    for line in differences:
+        print(f"  differs: {line}")
+    tolerance = f"within {args.tolerance}" if args.tolerance else "identically"
+    print(f"{args.name}: {'reproduced ' + tolerance if not differences else f'{len(differences)} figure(s) differ'}")
+    return 1 if differences else 0
 
 
 if __name__ == "__main__":

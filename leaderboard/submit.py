@@ -7,6 +7,7 @@ leaves the leaderboard folder exactly as it was.
 from __future__ import annotations
 
 import hashlib
+import tempfile
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,6 +19,8 @@ from bench.cache import Cache
 from core.atomic import atomic_path
 from leaderboard.entries import (
     LEADERBOARD_ROOT,
+    entries_dir,
+    read_entry,
     submissions_dir,
     worst_case_peak,
     write_entry,
@@ -101,10 +104,6 @@ def submit(
     entry path. Raises ValueError (nothing written) for an invalid submission or a different
     file already submitted under the same name. `overrides` (tests) never reach the real root.
     """
-    from bench.report import git_commit
-    from bench.run import run  # torch-heavy; `verify` and `show` stay fast
-    from core.device import pick_device
-
     root = Path(root)
     if overrides and root.resolve() == LEADERBOARD_ROOT:
         raise ValueError("protocol overrides (quick runs) must not write into the real leaderboard; pass another root")
@@ -112,12 +111,37 @@ def submit(
     target = submissions_dir(root) / f"{submission.name}.toml"
     if target.is_file() and target.read_bytes() != raw:
         raise ValueError(f"{target} already exists with different content; refusing to overwrite it (rename the submission)")
+    entry = score(submission, raw, data_root, overrides, device, cache_dir, progress, log)
+    if not target.is_file():
+        with atomic_path(target) as tmp:
+            tmp.write_bytes(raw)
+    path = write_entry(root, entry)
+    write_tables(root)
+    return path
+
+
+def score(
+    submission: Submission,
+    raw: bytes,
+    data_root: str | Path | None,
+    overrides: dict[str, dict[str, Any]] | None,
+    device: str,
+    cache_dir: Path,
+    progress: bool,
+    log: Callable[[str], None],
+) -> dict[str, Any]:
+    """Run the protocol on `submission` (file bytes `raw`) and return its entry; writes only
+    to the cache."""
+    from bench.report import git_commit
+    from bench.run import run  # torch-heavy; `verify` and `show` stay fast
+    from core.device import pick_device
+
     cfg = protocol_config(submission.budget, data_root=data_root, overrides=overrides)
     torch_device = pick_device(device)
     log(f"scoring {submission.name} ({cfg.budget.get('kind')} budget) on {torch_device}")
     start = time.perf_counter()
     output = run(cfg, Cache(cache_dir), torch_device, progress=progress, log=log)
-    entry = build_entry(
+    return build_entry(
         submission,
         hashlib.sha256(raw).hexdigest(),
         output.results,
@@ -127,12 +151,60 @@ def submit(
         scoring_seconds=time.perf_counter() - start,
         device=_device_name(torch_device),
     )
-    if not target.is_file():
-        with atomic_path(target) as tmp:
-            tmp.write_bytes(raw)
-    path = write_entry(root, entry)
-    write_tables(root)
-    return path
+
+
+def rescore(
+    name: str,
+    root: Path = LEADERBOARD_ROOT,
+    data_root: str | Path | None = None,
+    overrides: dict[str, dict[str, Any]] | None = None,
+    device: str = "auto",
+    cache_dir: Path | None = None,
+    tolerance: float = 0.0,
+    progress: bool = True,
+    log: Callable[[str], None] = print,
+) -> tuple[dict[str, Any], list[str]]:
+    """Score entry `name`'s submission again and compare with the stored entry; writes
+    nothing to the leaderboard. `cache_dir` None scores cold, in a temporary cache deleted
+    afterwards. Returns (the new entry, every figure that differs by more than `tolerance`).
+    Raises ValueError when the entry is missing or was scored under other settings or data."""
+    root = Path(root)
+    entry_path = entries_dir(root) / f"{name}.json"
+    if not entry_path.is_file():
+        raise ValueError(f"no entry {entry_path}; `submit` scores a new submission")
+    old = read_entry(entry_path)
+    submission, raw = load_submission(submissions_dir(root) / f"{name}.toml")
+    if hashlib.sha256(raw).hexdigest() != old["submission_sha256"]:
+        raise ValueError(f"submissions/{name}.toml changed since it was scored; `verify` explains")
+    with tempfile.TemporaryDirectory(prefix="leaderboard-rescore-") as tmp:
+        cache = Path(cache_dir) if cache_dir is not None else Path(tmp)
+        new = score(submission, raw, data_root, overrides, device, cache, progress, log)
+    for key in ("protocol_version", "protocol_hash", "data_fingerprint"):
+        if new[key] != old[key]:
+            raise ValueError(f"{key} differs ({old[key]} scored, {new[key]} now): not the same protocol or data, nothing to compare")
+    return new, score_differences(old["scores"], new["scores"], tolerance)
+
+
+def score_differences(old: dict[str, Any], new: dict[str, Any], tolerance: float = 0.0) -> list[str]:
+    """'figure: old -> new' for each score that differs by more than `tolerance` (absolute),
+    or that one side lacks."""
+    def flat(scores: dict[str, Any]) -> dict[str, Any]:
+        figures = {k: scores[k] for k in ("worst_case_peak", "pesq_wb_mean", "stoi_mean", "snr_db_median")}
+        for a in scores["accuracy"]:
+            for k in ("peak", "final"):
+                figures[f"{a['victim']}/{a['defense']}/seed {a['seed']} {k}"] = a[k]
+        for b in scores["band_snr_db"]:
+            figures[f"band {b['label']} snr_db"] = b["snr_db"]
+        return figures
+
+    a, b = flat(old), flat(new)
+    out = []
+    for key in sorted(set(a) | set(b)):
+        x, y = a.get(key), b.get(key)
+        same = x == y or (isinstance(x, (int, float)) and isinstance(y, (int, float)) and abs(x - y) <= tolerance)
+        if not same:
+            out.append(f"{key}: {x!r} -> {y!r}")
+    return out
 
 
 def _device_name(device) -> str:

@@ -135,3 +135,33 @@ def test_quick_refuses_the_real_leaderboard(scored, capsys):
     assert main(["submit", str(file), "--quick", "--root", str(LEADERBOARD_ROOT)]) == 2
     assert "never go into the real leaderboard" in capsys.readouterr().err
     assert listing(LEADERBOARD_ROOT) == real_before
+
+
+def quick_rescore(name, root, *extra):
+    return main(["rescore", name, "--quick", "--root", str(root), "--device", "cpu", "--no-progress", *extra])
+
+
+def test_rescore_cold_reproduces_the_entry_and_writes_nothing(board, capsys):
+    before = {p: p.read_bytes() for p in board.rglob("*") if p.is_file()}
+    assert quick_rescore("tiny_table", board) == 0
+    out = capsys.readouterr().out
+    assert "cold, fresh cache" in out and "tiny_table: reproduced identically" in out
+    assert "(cached)" not in out  # every figure was recomputed
+    assert {p: p.read_bytes() for p in board.rglob("*") if p.is_file()} == before
+
+
+def test_rescore_reports_each_edited_figure(board, capsys):
+    path = board / "entries" / "tiny_table.json"
+    entry = json.loads(path.read_text())
+    entry["scores"]["accuracy"][0]["peak"] += 0.01
+    entry["scores"]["pesq_wb_mean"] += 0.001
+    path.write_text(json.dumps(entry))
+    assert quick_rescore("tiny_table", board, "--cache", str(board.parent / "cache")) == 1
+    out = capsys.readouterr().out
+    assert "2 figure(s) differ" in out and "pesq_wb_mean:" in out and " peak: " in out
+    assert quick_rescore("tiny_table", board, "--cache", str(board.parent / "cache"), "--tolerance", "0.02") == 0
+
+
+def test_rescore_unknown_entry_exits_2(board, capsys):
+    assert quick_rescore("no_such_entry", board) == 2
+    assert "no entry" in capsys.readouterr().err
