@@ -116,7 +116,13 @@ class BenchConfig:
         return bool(self.budget) and self.budget.get("kind") != "none"
 
     def to_dict(self) -> dict[str, Any]:
-        return json.loads(json.dumps(dataclasses.asdict(self)))
+        """Plain data (hashed for cache keys and the leaderboard protocol), without the
+        generation options that are off (MinMinConfig.NEUTRAL)."""
+        data = json.loads(json.dumps(dataclasses.asdict(self)))
+        for key, neutral in MinMinConfig.NEUTRAL.items():
+            if data["generation"][key] == neutral:
+                del data["generation"][key]
+        return data
 
     def hash(self) -> str:
         return stable_hash(self.to_dict())

@@ -18,6 +18,7 @@ from __future__ import annotations
 import time
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
+from typing import Any, ClassVar
 
 import torch
 from torch import nn
@@ -45,6 +46,11 @@ class MinMinConfig:
         lr: surrogate Adam learning rate.
         weight_decay: surrogate Adam weight decay.
         classwise: one delta per class instead of one per clip.
+        noise_first: skip the surrogate's training in round 1, so the first noise update
+            runs against the untrained surrogate. Its input gradients carry random features,
+            not speech the surrogate has learned, so the noise becomes a shortcut that does
+            not resemble the classes' speech (which victims would learn from it and carry
+            over to clean test clips).
         seed: seeds the surrogate init, batch order and the noise init.
     """
 
@@ -59,6 +65,7 @@ class MinMinConfig:
     lr: float = 0.01
     weight_decay: float = 1e-4
     classwise: bool = False
+    noise_first: bool = False
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -73,8 +80,17 @@ class MinMinConfig:
         if not 0.0 < self.target_accuracy <= 1.0:
             raise ValueError(f"target_accuracy must lie in (0, 1], got {self.target_accuracy}")
 
+    NEUTRAL: ClassVar[dict[str, Any]] = {"noise_first": False}
+    """Options added after noise was cached and entries scored, with the value that means
+    "off": `to_dict` (what cache keys and hashes are made of) leaves them out while they
+    hold it, so those keys stay valid."""
+
     def to_dict(self) -> dict:
-        return asdict(self)
+        data = asdict(self)
+        for key, neutral in self.NEUTRAL.items():
+            if data[key] == neutral:
+                del data[key]
+        return data
 
 
 @dataclass
@@ -153,7 +169,7 @@ def generate(
     start = time.perf_counter()
     for round_index in range(1, config.max_rounds + 1):
         model.train()
-        for _ in range(config.train_steps):
+        for _ in range(0 if config.noise_first and round_index == 1 else config.train_steps):
             idx = next(order).to(device)
             optimizer.zero_grad(set_to_none=True)
             F.cross_entropy(model(x[idx] + delta[idx]), y[idx]).backward()

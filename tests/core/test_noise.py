@@ -109,6 +109,30 @@ def test_stop_rule_honours_min_rounds():
     assert early.rounds == 1
 
 
+def test_noise_first_updates_the_noise_before_any_training():
+    x = speech_like(8, 8000)
+    y = torch.arange(8) % 2
+
+    def weights_after(noise_first: bool, rounds: int) -> list[torch.Tensor]:
+        torch.manual_seed(0)
+        model = build_model("m5", 2)
+        config = MinMinConfig(steps=1, train_steps=2, min_rounds=rounds, max_rounds=rounds, batch_size=4, noise_first=noise_first)
+        generate(model, x, y, ConstantBudget(0.05), config, progress=False)
+        return [p.detach().clone() for p in model.parameters()]
+
+    torch.manual_seed(0)
+    initial = [p.detach().clone() for p in build_model("m5", 2).parameters()]
+    assert all(torch.equal(a, b) for a, b in zip(weights_after(True, 1), initial, strict=True))
+    assert not all(torch.equal(a, b) for a, b in zip(weights_after(False, 1), initial, strict=True))
+    assert not all(torch.equal(a, b) for a, b in zip(weights_after(True, 2), initial, strict=True))
+
+
+def test_to_dict_leaves_out_options_that_are_off():
+    """Cache keys made before `noise_first` existed stay valid while it is off."""
+    assert "noise_first" not in MinMinConfig().to_dict()
+    assert MinMinConfig(noise_first=True).to_dict()["noise_first"] is True
+
+
 @pytest.mark.parametrize(
     ("kwargs", "field"),
     [({"steps": 0}, "steps"), ({"step_fraction": 0.0}, "step_fraction"), ({"min_rounds": 3, "max_rounds": 2}, "min_rounds"), ({"target_accuracy": 1.5}, "target_accuracy")],
