@@ -140,7 +140,7 @@ def score(
     torch_device = pick_device(device)
     log(f"scoring {submission.name} ({cfg.budget.get('kind')} budget) on {torch_device}")
     start = time.perf_counter()
-    output = run(cfg, Cache(cache_dir), torch_device, progress=progress, log=log)
+    output = run(cfg, Cache(cache_dir), torch_device, progress=progress, log=log, clean_victims=not cfg.has_noise)
     return build_entry(
         submission,
         hashlib.sha256(raw).hexdigest(),

@@ -147,6 +147,7 @@ def test_rescore_cold_reproduces_the_entry_and_writes_nothing(board, capsys):
     out = capsys.readouterr().out
     assert "cold, fresh cache" in out and "tiny_table: reproduced identically" in out
     assert "(cached)" not in out  # every figure was recomputed
+    assert " poisoned m5 seed 0" in out and " clean m5 seed" not in out  # clean victims are not scored
     assert {p: p.read_bytes() for p in board.rglob("*") if p.is_file()} == before
 
 
