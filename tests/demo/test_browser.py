@@ -93,7 +93,8 @@ def page(app_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[obj
             accept_downloads=True,
             viewport={"width": 1300, "height": 1000},
         )
-        context.set_default_timeout(STEP_TIMEOUT_MS)
+        context.set_default_timeout(STEP_TIMEOUT_MS)  # actions
+        sync_api.expect.set_options(timeout=STEP_TIMEOUT_MS)  # assertions wait 5 s by default: too short on a busy machine
         page = context.pages[0] if context.pages else context.new_page()
         page.goto(app_url)
         yield page
