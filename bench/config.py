@@ -116,12 +116,10 @@ class BenchConfig:
         return bool(self.budget) and self.budget.get("kind") != "none"
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (hashed for cache keys and the leaderboard protocol), without the
-        generation options that are off (MinMinConfig.NEUTRAL)."""
+        """Plain data (hashed for cache keys and the leaderboard protocol); the generation
+        settings come from MinMinConfig.to_dict, which leaves out the options that are off."""
         data = json.loads(json.dumps(dataclasses.asdict(self)))
-        for key, neutral in MinMinConfig.NEUTRAL.items():
-            if data["generation"][key] == neutral:
-                del data["generation"][key]
+        data["generation"] = self.generation.to_dict()
         return data
 
     def hash(self) -> str:
