@@ -16,11 +16,11 @@ import torch
 from bench.cache import Cache
 from bench.config import BenchConfig
 from bench.data import data_fingerprint, load_split
-from core.budgets import PAPER_TABLE, Budget, budget_from_dict
+from core.budgets import Budget, budget_from_dict
 from core.data import ClipSet
 from core.defenses import defense_from_dict
 from core.hashing import stable_hash
-from core.metrics import summarize
+from core.metrics import budget_bands, summarize
 from core.models import build_model
 from core.noise import generate, load_noise, save_noise
 from core.train import train_victim
@@ -91,14 +91,14 @@ def run(
     metrics = None
     if delta is not None:
         t0 = time.perf_counter()
-        thresholds = band_thresholds(budget)
+        thresholds, segment_samples, level = budget_bands(budget)
         log("metrics: SNR, segmental SNR, SNR per band" + (", PESQ-WB, STOI" if cfg.metrics.perceptual else ""))
         metrics = summarize(
             train.waveforms,
             poisoned,
             thresholds,
-            segment_samples=getattr(budget, "segment_samples", 1000),
-            level=getattr(budget, "level", "mean_abs"),
+            segment_samples=segment_samples,
+            level=level,
             perceptual=cfg.metrics.perceptual,
             max_perceptual_clips=cfg.metrics.max_perceptual_clips or None,
             progress=progress,
@@ -121,13 +121,6 @@ def run(
         "timings": timings,
     }
     return RunOutput(results, train, delta, budget)
-
-
-def band_thresholds(budget: Budget) -> list[float]:
-    """Amplitude band edges for per-band SNR: the budget's mask table (its last row covers
-    everything below the row above it), or the paper's table for a constant budget."""
-    table = getattr(budget, "table", PAPER_TABLE)
-    return list(table.thresholds[:-1]) or [0.0]
 
 
 def noise_for(

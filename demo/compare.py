@@ -15,25 +15,16 @@ import torch
 
 from bench.plots import segment_figure, spectrogram_figure
 from core import SAMPLE_RATE_HZ
-from core.budgets import PAPER_TABLE, Budget, SegmentMask, segment_levels
-from core.metrics import summarize
+from core.budgets import Budget, SegmentMask, segment_levels
+from core.metrics import budget_bands, summarize
 
 Metrics = dict[str, Any]
-
-
-def band_settings(budget: Budget | None) -> tuple[tuple[float, ...], int, str]:
-    """(thresholds, segment_samples, level) of the amplitude bands to report SNR in: the
-    budget's own table, or the paper's Table 1 bands in 1000-sample mean |x| segments
-    otherwise (as the leaderboard does for a constant budget)."""
-    if isinstance(budget, SegmentMask):
-        return budget.table.thresholds, budget.segment_samples, budget.level
-    return PAPER_TABLE.thresholds, 1000, "mean_abs"
 
 
 def pair_metrics(clean: np.ndarray, protected: np.ndarray, budget: Budget | None) -> Metrics:
     """`core.metrics.summarize` of one pair ([T] each at 16 kHz, T >= 0.25 s): SNR, L-inf,
     SNR per amplitude band, PESQ-WB and STOI, as JSON-ready values."""
-    thresholds, segment_samples, level = band_settings(budget)
+    thresholds, segment_samples, level = budget_bands(budget)
     segment_samples = min(segment_samples, len(clean))
     return summarize(clean[None], protected[None], thresholds, segment_samples, level)
 

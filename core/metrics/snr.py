@@ -22,7 +22,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from core.budgets.mask_table import band_bounds
+from core.budgets.mask_table import PAPER_TABLE, band_bounds
 from core.budgets.segment_mask import segment_levels as budget_segment_levels
 
 ArrayLike = np.ndarray | torch.Tensor
@@ -145,6 +145,19 @@ def _check_thresholds(thresholds: Sequence[float]) -> np.ndarray:
             f"thresholds must be a non-empty, finite, strictly decreasing sequence, got {thresholds!r}"
         )
     return t
+
+
+def budget_bands(budget: object) -> tuple[list[float], int, str]:
+    """(thresholds, segment_samples, level) of the amplitude bands to report a budget's SNR
+    in (bench, leaderboard and demo alike): its mask table's thresholds but the last (the
+    last row covers everything below the row above it), or, for a budget without a table
+    (constant, or None), the paper's Table 1 bands in 1000-sample mean |x| segments."""
+    table = getattr(budget, "table", PAPER_TABLE)
+    return (
+        list(table.thresholds[:-1]) or [0.0],
+        getattr(budget, "segment_samples", 1000),
+        getattr(budget, "level", "mean_abs"),
+    )
 
 
 def band_snr_db(

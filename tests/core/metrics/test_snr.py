@@ -8,10 +8,12 @@ import numpy as np
 import pytest
 import torch
 
+from core.budgets import ConstantBudget, MaskTable, SegmentMask
 from core.metrics.snr import (
     MAX_SNR_DB,
     MIN_SNR_DB,
     band_snr_db,
+    budget_bands,
     linf,
     segment_levels,
     segmental_snr_db,
@@ -180,3 +182,18 @@ def test_batch_equals_one_by_one(clean: np.ndarray) -> None:
 def test_bad_arguments_raise_value_error(clean: np.ndarray, call, match: str) -> None:
     with pytest.raises(ValueError, match=match):
         call(clean)
+
+
+# --- which bands a budget reports ------------------------------------------------------
+
+
+def test_budget_bands_are_the_tables_thresholds_but_the_last() -> None:
+    table = MaskTable((0.2, 0.05, 0.0), (1.0, 0.5, 0.1))
+    assert budget_bands(SegmentMask(0.1, table, segment_samples=500, level="rms")) == ([0.2, 0.05], 500, "rms")
+    one_row = MaskTable((0.0,), (1.0,))
+    assert budget_bands(SegmentMask(0.1, one_row)) == ([0.0], 1000, "mean_abs")
+
+
+@pytest.mark.parametrize("budget", [ConstantBudget(0.08), None])
+def test_budget_bands_without_a_table_are_the_papers(budget) -> None:
+    assert budget_bands(budget) == (list(THRESHOLDS), 1000, "mean_abs")
