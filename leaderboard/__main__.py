@@ -1,13 +1,15 @@
-"""python -m leaderboard submit FILE | rescore NAME | validate FILE | verify | show | render  (see README.md)."""
+"""python -m leaderboard submit FILE | rescore NAME | seeds NAME|FILE | validate FILE | verify | show | render  (see README.md)."""
 
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import tempfile
 from pathlib import Path
 
-from leaderboard.entries import LEADERBOARD_ROOT, valid_entries
+from core.atomic import write_text_atomic
+from leaderboard.entries import LEADERBOARD_ROOT, submissions_dir, valid_entries
 from leaderboard.protocol import DEFAULT_CACHE, QUICK
 from leaderboard.ranking import render_markdown, write_tables
 from leaderboard.submission import load_submission
@@ -32,6 +34,15 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     r.add_argument("--tolerance", type=float, default=0.0, help="absolute tolerance per figure (default 0: identical)")
     r.add_argument("--no-progress", action="store_true", help="no progress bars")
     r.add_argument("--quick", action="store_true", help=argparse.SUPPRESS)  # smoke tests only
+    d = sub.add_parser("seeds", help="score a submission at several seeds to see how much its rank is luck; writes nothing")
+    d.add_argument("target", help="an entry's name (submissions/NAME.toml) or a submission file")
+    d.add_argument("--seeds", default="0-3", help="seeds in place of the protocol's 0: 0,1,2 or 0-3 (default 0-3)")
+    d.add_argument("--data-root", help="the 10-word Speech Commands folder, if not ../shared/data/...")
+    d.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1, ...")
+    d.add_argument("--cache", help="bench cache folder (default: runs/cache, so seed 0 reuses the entry's runs)")
+    d.add_argument("--json", type=Path, help="also write the figures to this JSON file (must not exist yet)")
+    d.add_argument("--no-progress", action="store_true", help="no progress bars")
+    d.add_argument("--quick", action="store_true", help=argparse.SUPPRESS)  # smoke tests only
     v = sub.add_parser("validate", help="check a submission file without scoring it")
     v.add_argument("file")
     sub.add_parser("verify", help="check entries, submissions and rendered tables agree")
@@ -49,6 +60,8 @@ def main(argv: list[str] | None = None) -> int:
             return cmd_submit(args)
         if args.command == "rescore":
             return cmd_rescore(args)
+        if args.command == "seeds":
+            return cmd_seeds(args)
         if args.command == "validate":
             submission, _ = load_submission(args.file)
             print(f"{args.file}: valid submission {submission.name!r} ({submission.budget['kind']} budget)")
@@ -116,6 +129,38 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     tolerance = f"within {args.tolerance}" if args.tolerance else "identically"
     print(f"{args.name}: {'reproduced ' + tolerance if not differences else f'{len(differences)} figure(s) differ'}")
     return 1 if differences else 0
+
+
+def cmd_seeds(args: argparse.Namespace) -> int:
+    from leaderboard.seeds import parse_seeds, render_spread, spread
+
+    seeds = parse_seeds(args.seeds)
+    if args.json is not None and args.json.exists():
+        raise ValueError(f"{args.json} exists; refusing to overwrite it")
+    target = Path(args.target)
+    if not target.is_file():
+        target = submissions_dir(args.root or LEADERBOARD_ROOT) / f"{args.target}.toml"
+        if not target.is_file():
+            raise ValueError(f"{args.target!r} is neither a submission file nor a submission in {target.parent}")
+    submission, raw = load_submission(target)
+    with tempfile.TemporaryDirectory(prefix="leaderboard-seeds-") as tmp:
+        # a quick (smoke-test) run never touches the real cache
+        cache = Path(args.cache) if args.cache else (Path(tmp) if args.quick else None)
+        result = spread(
+            submission,
+            raw,
+            seeds,
+            data_root=args.data_root,
+            overrides=QUICK if args.quick else None,
+            device=args.device,
+            cache_dir=cache,
+            progress=not args.no_progress,
+        )
+    print(render_spread(result), end="")
+    if args.json is not None:
+        write_text_atomic(args.json, json.dumps(result, indent=1) + "\n")
+        print(f"wrote {args.json}")
+    return 0
 
 
 if __name__ == "__main__":
