@@ -21,28 +21,16 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     sub = p.add_subparsers(dest="command", required=True)
     s = sub.add_parser("submit", help="validate, score by the protocol, write the entry, re-render")
     s.add_argument("file", help="the submission TOML file")
-    s.add_argument("--data-root", help="the 10-word Speech Commands folder, if not ../shared/data/...")
-    s.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1, ...")
-    s.add_argument("--cache", help="bench cache folder (default: runs/cache)")
-    s.add_argument("--no-progress", action="store_true", help="no progress bars")
-    s.add_argument("--quick", action="store_true", help=argparse.SUPPRESS)  # smoke tests only
+    add_scoring_args(s, cache_help="bench cache folder (default: runs/cache)")
     r = sub.add_parser("rescore", help="score an entry again (cold by default) and compare; writes nothing")
     r.add_argument("name", help="the entry's name (entries/NAME.json)")
-    r.add_argument("--data-root", help="the 10-word Speech Commands folder, if not ../shared/data/...")
-    r.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1, ...")
-    r.add_argument("--cache", help="bench cache folder to reuse (default: a fresh temporary one, so all is recomputed)")
+    add_scoring_args(r, cache_help="bench cache folder to reuse (default: a fresh temporary one, so all is recomputed)")
     r.add_argument("--tolerance", type=float, default=0.0, help="absolute tolerance per figure (default 0: identical)")
-    r.add_argument("--no-progress", action="store_true", help="no progress bars")
-    r.add_argument("--quick", action="store_true", help=argparse.SUPPRESS)  # smoke tests only
     d = sub.add_parser("seeds", help="score a submission at several seeds to see how much its rank is luck; writes nothing")
     d.add_argument("target", help="an entry's name (submissions/NAME.toml) or a submission file")
     d.add_argument("--seeds", default="0-3", help="seeds in place of the protocol's 0: 0,1,2 or 0-3 (default 0-3)")
-    d.add_argument("--data-root", help="the 10-word Speech Commands folder, if not ../shared/data/...")
-    d.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1, ...")
-    d.add_argument("--cache", help="bench cache folder (default: runs/cache, so seed 0 reuses the entry's runs)")
+    add_scoring_args(d, cache_help="bench cache folder (default: runs/cache, so seed 0 reuses the entry's runs)")
     d.add_argument("--json", type=Path, help="also write the figures to this JSON file (must not exist yet)")
-    d.add_argument("--no-progress", action="store_true", help="no progress bars")
-    d.add_argument("--quick", action="store_true", help=argparse.SUPPRESS)  # smoke tests only
     v = sub.add_parser("validate", help="check a submission file without scoring it")
     v.add_argument("file")
     sub.add_parser("verify", help="check entries, submissions and rendered tables agree")
@@ -51,6 +39,26 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     for parser in sub.choices.values():
         parser.add_argument("--root", type=Path, help="leaderboard folder (default: this package's folder)")
     return p.parse_args(argv)
+
+
+def add_scoring_args(parser: argparse.ArgumentParser, cache_help: str) -> None:
+    """The options of every command that runs the protocol."""
+    parser.add_argument("--data-root", help="the 10-word Speech Commands folder, if not ../shared/data/...")
+    parser.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1, ...")
+    parser.add_argument("--cache", help=cache_help)
+    parser.add_argument("--no-progress", action="store_true", help="no progress bars")
+    parser.add_argument("--quick", action="store_true", help=argparse.SUPPRESS)  # smoke tests only
+
+
+def scoring_options(args: argparse.Namespace, cache: Path | None) -> dict:
+    """Keyword arguments of submit / rescore / spread from the options of add_scoring_args."""
+    return {
+        "data_root": args.data_root,
+        "overrides": QUICK if args.quick else None,
+        "device": args.device,
+        "cache_dir": cache,
+        "progress": not args.no_progress,
+    }
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -95,15 +103,7 @@ def cmd_submit(args: argparse.Namespace) -> int:
                 raise ValueError("--quick entries never go into the real leaderboard; pass another --root")
             root = Path(tempfile.mkdtemp(prefix="leaderboard-quick-"))
         cache = Path(args.cache) if args.cache else root / "cache"
-    path = submit(
-        args.file,
-        root,
-        data_root=args.data_root,
-        overrides=QUICK if args.quick else None,
-        device=args.device,
-        cache_dir=cache,
-        progress=not args.no_progress,
-    )
+    path = submit(args.file, root, **scoring_options(args, cache))
     print(f"wrote {path}; re-rendered {root}/LEADERBOARD.md and leaderboard.csv")
     return 0
 
@@ -112,16 +112,8 @@ def cmd_rescore(args: argparse.Namespace) -> int:
     from leaderboard.submit import rescore
 
     root = args.root or LEADERBOARD_ROOT
-    new, differences = rescore(
-        args.name,
-        root,
-        data_root=args.data_root,
-        overrides=QUICK if args.quick else None,
-        device=args.device,
-        cache_dir=Path(args.cache) if args.cache else None,
-        tolerance=args.tolerance,
-        progress=not args.no_progress,
-    )
+    cache = Path(args.cache) if args.cache else None
+    new, differences = rescore(args.name, root, tolerance=args.tolerance, **scoring_options(args, cache))
     print(f"rescored {args.name} in {new['scoring_seconds']:.0f} s on {new['device']}"
           f" ({'cache ' + args.cache if args.cache else 'cold, fresh cache'})")
     for line in differences:
@@ -146,16 +138,7 @@ def cmd_seeds(args: argparse.Namespace) -> int:
     with tempfile.TemporaryDirectory(prefix="leaderboard-seeds-") as tmp:
         # a quick (smoke-test) run never touches the real cache
         cache = Path(args.cache) if args.cache else (Path(tmp) if args.quick else None)
-        result = spread(
-            submission,
-            raw,
-            seeds,
-            data_root=args.data_root,
-            overrides=QUICK if args.quick else None,
-            device=args.device,
-            cache_dir=cache,
-            progress=not args.no_progress,
-        )
+        result = spread(submission, raw, seeds, **scoring_options(args, cache))
     print(render_spread(result), end="")
     if args.json is not None:
         write_text_atomic(args.json, json.dumps(result, indent=1) + "\n")
