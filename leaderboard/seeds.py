@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from leaderboard.protocol import PROTOCOL_VERSION
+from leaderboard.protocol import DEFAULT_CACHE, PROTOCOL_VERSION
 from leaderboard.submission import Submission
 
 MAX_SEEDS = 32
@@ -67,7 +67,6 @@ def spread(
 ) -> dict[str, Any]:
     """Score `submission` (file bytes `raw`) at each seed; returns its per-seed accuracies and
     the mean, standard deviation (n - 1), minimum and maximum of the worst-case peak."""
-    from leaderboard.protocol import DEFAULT_CACHE
     from leaderboard.submit import score  # torch-heavy
 
     rows = []
