@@ -1,7 +1,7 @@
 """Seed spread: a submission scored by the protocol at several seeds, to see how much of its
 rank is luck.
 
-The protocol scores an entry at seed 0 alone (one seed costs 15-20 minutes on 2 CPU cores).
+The protocol scores an entry at seed 0 alone (a cold scoring takes 14-20 minutes on 2 CPU cores).
 A worst-case peak is a maximum over four victims' 20 test epochs each, so it moves by
 several points when only the seed changes. `spread` re-runs the protocol with seed s in
 place of 0, for the noise (surrogate init, batch order, noise init) and the victims alike,
