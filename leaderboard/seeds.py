@@ -17,6 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from bench.config import deep_merge
 from leaderboard.protocol import DEFAULT_CACHE, PROTOCOL_VERSION
 from leaderboard.submission import Submission
 
@@ -48,10 +49,7 @@ def parse_seeds(text: str) -> list[int]:
 def seed_overrides(seed: int, base: dict[str, dict[str, Any]] | None = None) -> dict[str, dict[str, Any]]:
     """Protocol overrides that put `seed` in place of the protocol's seed 0 (noise and victims),
     on top of `base` (tests: the quick protocol)."""
-    out = {section: dict(values) for section, values in (base or {}).items()}
-    for section, values in ({"generation": {"seed": seed}, "victims": {"seeds": [seed]}} | NO_PERCEPTUAL).items():
-        out[section] = {**out.get(section, {}), **values}
-    return out
+    return deep_merge(base or {}, {"generation": {"seed": seed}, "victims": {"seeds": [seed]}} | NO_PERCEPTUAL)
 
 
 def spread(
