@@ -52,7 +52,7 @@ from demo.table_editor import (
 )
 from demo.upload import read_upload, write_protected
 from leaderboard.entries import LEADERBOARD_ROOT, valid_entries
-from leaderboard.protocol import PESQ_FLOOR
+from leaderboard.protocol import PROTECTION_BAR
 from leaderboard.ranking import rank_entries
 from leaderboard.submission import (
     EPS_LIMIT,
@@ -297,7 +297,7 @@ def leaderboard_view(out_root: Path, root: Path = LEADERBOARD_ROOT) -> tuple[pd.
     plot = request_dir(out_root) / "leaderboard.png"
     tradeoff_figure(rows, plot)
     note = (
-        f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'}, ranked by worst-case peak accuracy (lower is better) "
-        f"among entries with PESQ-WB >= {PESQ_FLOOR:g}; click a column header to sort."
+        f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'}, ranked among those that protect (worst-case peak accuracy "
+        f"<= {100 * PROTECTION_BAR:g}%) by PESQ-WB, higher (less audible) first; click a column header to sort."
     )
     return ranking_frame(rows), str(plot), note

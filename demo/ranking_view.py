@@ -12,6 +12,7 @@ from typing import Any
 import pandas as pd
 from matplotlib.figure import Figure
 
+from leaderboard.protocol import PROTECTION_BAR
 from leaderboard.ranking import PARETO_MARK, Row, budget_label, peak_of, score_columns
 
 
@@ -52,9 +53,13 @@ def _round(value: float | None, digits: int) -> float | None:
 
 def tradeoff_figure(rows: list[Row], path: Path) -> None:
     """Worst-case peak accuracy (lower is better) against PESQ-WB (higher is better), one
-    point per scored entry, the Pareto front filled; the clean reference as a line."""
+    point per scored entry, the Pareto front filled; the clean reference and the protection
+    bar (ranked entries lie on or below it) as lines."""
     fig = Figure(figsize=(7, 4.5))  # not pyplot: no global figure registry to leak into
     ax = fig.add_subplot()
+    ax.axhline(100 * PROTECTION_BAR, color="tab:green", ls=":", lw=1)
+    ax.annotate(f"protection bar {100 * PROTECTION_BAR:g}% (ranked: on or below, by PESQ-WB)", (0.99, 100 * PROTECTION_BAR),
+                xycoords=("axes fraction", "data"), ha="right", va="bottom", fontsize=8, color="tab:green")  # fmt: skip
     for row in rows:
         e, s = row.entry, row.entry["scores"]
         accuracy = 100 * s["worst_case_peak"]

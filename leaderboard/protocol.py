@@ -16,9 +16,10 @@ from core.hashing import stable_hash
 PROTOCOL_VERSION = 1
 """The protocol this code implements; every entry records the version it was scored under."""
 KNOWN_VERSIONS = (1,)
-PESQ_FLOOR = 1.0
-"""Entries below this mean PESQ-WB are listed but not ranked. The paper's budgets score about
-1.1-1.3, so 1.0 admits them while excluding noise that destroys the speech outright."""
+PROTECTION_BAR = 0.25
+"""The worst-case peak accuracy an entry must not exceed to be ranked: the best thief stays
+within 15 points of chance (10%) while clean victims reach 81-86%. Ranked entries are then
+ordered by how little they are heard (leaderboard/README.md, "Ranking rule")."""
 
 PROTOCOL_FILE = Path(__file__).with_name("protocol.toml")
 REPO_ROOT = Path(__file__).resolve().parents[1]

@@ -1,8 +1,9 @@
 """Ranking and the rendered tables (LEADERBOARD.md, leaderboard.csv), derived from entries only.
 
-Rule: among entries whose mean PESQ-WB is at least the floor, lower worst-case peak accuracy
-ranks higher; equal worst-case peaks go to the higher PESQ-WB. Entries below the floor and
-the clean reference follow, unranked. The Pareto front (worst-case peak vs PESQ-WB) is marked.
+Rule: among entries that protect (worst-case peak accuracy at most the protection bar), the
+higher mean PESQ-WB (the less audible noise) ranks higher; equal PESQ-WB goes to the lower
+worst-case peak. Entries above the bar and the clean reference follow, unranked. The Pareto
+front (worst-case peak vs PESQ-WB) is marked.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Any
 
 from core.atomic import write_text_atomic
 from leaderboard.entries import valid_entries
-from leaderboard.protocol import PESQ_FLOOR, PROTOCOL_VERSION
+from leaderboard.protocol import PROTECTION_BAR, PROTOCOL_VERSION
 
 MARKDOWN_FILE = "LEADERBOARD.md"
 CSV_FILE = "leaderboard.csv"
@@ -42,8 +43,8 @@ def _pesq(e: dict[str, Any]) -> float | None:
 
 
 def _order(e: dict[str, Any]) -> tuple[float, float, str]:
-    """Lower worst-case peak first, then higher PESQ-WB, then name (only for a stable order)."""
-    return (_wcp(e), -_pesq(e), e["name"])
+    """Higher PESQ-WB first, then lower worst-case peak, then name (only for a stable order)."""
+    return (-_pesq(e), _wcp(e), e["name"])
 
 
 def _num(x: Any) -> str:
@@ -63,17 +64,19 @@ def pareto_front(entries: list[dict[str, Any]]) -> set[str]:
     return {e["name"] for e in scored if not any(dominates(o, e) for o in scored if o is not e)}
 
 
-def rank_entries(entries: list[dict[str, Any]], pesq_floor: float = PESQ_FLOOR) -> list[Row]:
-    """Ranked entries first (rank 1 is best; exact ties share a rank), then the unranked."""
+def rank_entries(entries: list[dict[str, Any]], bar: float = PROTECTION_BAR) -> list[Row]:
+    """Ranked entries first (rank 1 is best; exact ties share a rank), then the unranked:
+    those above the bar, closest to it first, and the clean reference."""
     front = pareto_front(entries)
-    ranked = sorted((e for e in entries if _pesq(e) is not None and _pesq(e) >= pesq_floor), key=_order)
-    below = sorted((e for e in entries if _pesq(e) is not None and _pesq(e) < pesq_floor), key=_order)
+    scored = [e for e in entries if _pesq(e) is not None]
+    ranked = sorted((e for e in scored if _wcp(e) <= bar), key=_order)
+    above = sorted((e for e in scored if _wcp(e) > bar), key=lambda e: (_wcp(e), -_pesq(e), e["name"]))
     unscored = sorted((e for e in entries if _pesq(e) is None), key=lambda e: e["name"])
     rows: list[Row] = []
     for i, e in enumerate(ranked):
         tied = i > 0 and _order(e)[:2] == _order(ranked[i - 1])[:2]
         rows.append(Row(e, rows[-1].rank if tied else i + 1, e["name"] in front, ""))
-    rows += [Row(e, None, e["name"] in front, f"PESQ-WB below {pesq_floor:g}") for e in below]
+    rows += [Row(e, None, e["name"] in front, f"worst-case peak above {100 * bar:g}%") for e in above]
     rows += [Row(e, None, False, "clean reference") for e in unscored]  # the schema allows no other
     return rows
 
@@ -115,7 +118,7 @@ def _url(link: str) -> str:
     return link.replace(" ", "%20").replace(")", "%29").replace("|", "%7C")
 
 
-def render_markdown(entries: list[dict[str, Any]], pesq_floor: float = PESQ_FLOOR) -> str:
+def render_markdown(entries: list[dict[str, Any]], bar: float = PROTECTION_BAR) -> str:
     """The ranked table as Markdown; deterministic, so `verify` can compare it byte for byte."""
     columns = score_columns(entries)
     head = ["Rank", "Pareto", "Submission", "Budget", "Worst-case peak %"]
@@ -125,15 +128,16 @@ def render_markdown(entries: list[dict[str, Any]], pesq_floor: float = PESQ_FLOO
         "",
         (
             f"Rendered by `python -m leaderboard render` from `entries/*.json`; do not edit by hand. "
-            f"Protocol version {PROTOCOL_VERSION}. Ranked by worst-case peak accuracy (lower is better) among "
-            f"entries with mean PESQ-WB >= {pesq_floor:g}; ties go to the higher PESQ-WB. "
+            f"Protocol version {PROTOCOL_VERSION}. Entries that protect (worst-case peak accuracy <= "
+            f"{100 * bar:g}%; chance is 10%) are ranked by mean PESQ-WB, higher (less audible) first; "
+            f"ties go to the lower worst-case peak. "
             f"{PARETO_MARK} marks the Pareto front (worst-case peak vs PESQ-WB). See README.md."
         ),
         "",
         "| " + " | ".join(head) + " |",
         "|" + "|".join("---" for _ in head) + "|",
     ]
-    for row in rank_entries(entries, pesq_floor):
+    for row in rank_entries(entries, bar):
         e, s = row.entry, row.entry["scores"]
         name = f"[{e['name']}]({_url(e['link'])})" if e["link"] else e["name"]
         cells = [str(row.rank) if row.rank else "–", PARETO_MARK if row.pareto else "", name, budget_label(e["budget"])]
@@ -145,11 +149,11 @@ def render_markdown(entries: list[dict[str, Any]], pesq_floor: float = PESQ_FLOO
         lines += ["", "_No entries yet: see README.md, \"How to submit\"._"]
     else:
         lines += ["", "## Submissions", ""]
-        lines += [f"- **{r.entry['name']}**: {_cell(r.entry['description'], table=False)}" for r in rank_entries(entries, pesq_floor)]
+        lines += [f"- **{r.entry['name']}**: {_cell(r.entry['description'], table=False)}" for r in rank_entries(entries, bar)]
     return "\n".join(lines) + "\n"
 
 
-def render_csv(entries: list[dict[str, Any]], pesq_floor: float = PESQ_FLOOR) -> str:
+def render_csv(entries: list[dict[str, Any]], bar: float = PROTECTION_BAR) -> str:
     """The same ranking as CSV, full-precision numbers (empty cell: no value)."""
     columns = score_columns(entries)
     head = ["rank", "pareto", "name", "authors", "budget_kind", "eps_max", "worst_case_peak"]
@@ -158,7 +162,7 @@ def render_csv(entries: list[dict[str, Any]], pesq_floor: float = PESQ_FLOOR) ->
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(head)
-    for row in rank_entries(entries, pesq_floor):
+    for row in rank_entries(entries, bar):
         e, s, b = row.entry, row.entry["scores"], row.entry["budget"]
         cells = ["" if row.rank is None else row.rank, str(row.pareto).lower(), e["name"], "; ".join(e["authors"])]
         cells += [b["kind"], _num(b.get("eps_max", b.get("eps"))), _num(s["worst_case_peak"])]
@@ -169,13 +173,13 @@ def render_csv(entries: list[dict[str, Any]], pesq_floor: float = PESQ_FLOOR) ->
     return out.getvalue()
 
 
-def rendered_files(entries: list[dict[str, Any]], pesq_floor: float = PESQ_FLOOR) -> dict[str, str]:
+def rendered_files(entries: list[dict[str, Any]], bar: float = PROTECTION_BAR) -> dict[str, str]:
     """{file name: text} of every rendered file."""
-    return {MARKDOWN_FILE: render_markdown(entries, pesq_floor), CSV_FILE: render_csv(entries, pesq_floor)}
+    return {MARKDOWN_FILE: render_markdown(entries, bar), CSV_FILE: render_csv(entries, bar)}
 
 
-def write_tables(root: Path, pesq_floor: float = PESQ_FLOOR) -> None:
+def write_tables(root: Path, bar: float = PROTECTION_BAR) -> None:
     """Re-render both tables from every entry under `root`, atomically; raises ValueError if
     any entry fails the schema."""
-    for name, text in rendered_files(valid_entries(root), pesq_floor).items():
+    for name, text in rendered_files(valid_entries(root), bar).items():
         write_text_atomic(Path(root) / name, text)

@@ -14,14 +14,14 @@ from leaderboard.entries import (
     submission_paths,
     submissions_dir,
 )
-from leaderboard.protocol import PESQ_FLOOR
+from leaderboard.protocol import PROTECTION_BAR
 from leaderboard.ranking import rendered_files
 from leaderboard.submission import load_submission
 
 RENDER_HINT = "run `python -m leaderboard render`"
 
 
-def verify(root: Path, pesq_floor: float = PESQ_FLOOR) -> list[str]:
+def verify(root: Path, bar: float = PROTECTION_BAR) -> list[str]:
     """Every mismatch under `root`, one message each; [] when the folder is consistent.
     Submissions without an entry are fine (not scored yet)."""
     root = Path(root)
@@ -38,7 +38,7 @@ def verify(root: Path, pesq_floor: float = PESQ_FLOOR) -> list[str]:
         if not found:
             entries.append(read_entry(path))
     problems += comparability_problems(entries)
-    for name, text in rendered_files(entries, pesq_floor).items():
+    for name, text in rendered_files(entries, bar).items():
         path = root / name
         if not path.is_file():
             problems.append(f"{name}: missing; {RENDER_HINT}")

@@ -15,40 +15,43 @@ from leaderboard.ranking import (
 from tests.leaderboard.factory import make_entry
 
 ENTRIES = [
-    make_entry("loud", worst=0.10, pesq=0.8),  # best accuracy but below the PESQ floor
-    make_entry("quiet", worst=0.60, pesq=2.0),
-    make_entry("middle", worst=0.30, pesq=1.2),
-    make_entry("middle_better", worst=0.30, pesq=1.4),  # tie on accuracy, wins on PESQ
-    make_entry("dominated", worst=0.50, pesq=1.1),
+    make_entry("loud", worst=0.10, pesq=1.05),  # the best protection, but the most audible
+    make_entry("quiet", worst=0.60, pesq=2.0),  # the least audible, but it does not protect
+    make_entry("middle", worst=0.20, pesq=1.2),
+    make_entry("middle_better", worst=0.15, pesq=1.2),  # tie on PESQ-WB, wins on accuracy
+    make_entry("dominated", worst=0.22, pesq=1.1),
+    make_entry("at_the_bar", worst=0.25, pesq=1.5),  # exactly at the bar still protects
     make_entry("clean_reference", worst=0.85, pesq=None, kind="none"),
 ]
 
 
-def test_rank_by_worst_case_peak_then_pesq_floor_and_clean_last():
-    rows = rank_entries(ENTRIES, pesq_floor=1.0)
+def test_protecting_entries_rank_by_pesq_then_worst_case_and_the_rest_follow():
+    rows = rank_entries(ENTRIES, bar=0.25)
     assert [(r.entry["name"], r.rank) for r in rows] == [
-        ("middle_better", 1),
-        ("middle", 2),
-        ("dominated", 3),
-        ("quiet", 4),
-        ("loud", None),
+        ("at_the_bar", 1),
+        ("middle_better", 2),
+        ("middle", 3),
+        ("dominated", 4),
+        ("loud", 5),
+        ("quiet", None),
         ("clean_reference", None),
     ]
-    assert rows[4].note == "PESQ-WB below 1" and rows[5].note == "clean reference"
+    assert rows[5].note == "worst-case peak above 25%" and rows[6].note == "clean reference"
 
 
-def test_floor_is_a_parameter():
-    rows = rank_entries(ENTRIES, pesq_floor=0.5)
-    assert rows[0].entry["name"] == "loud" and rows[0].rank == 1
+def test_bar_is_a_parameter():
+    assert rank_entries(ENTRIES, bar=0.7)[0].entry["name"] == "quiet"  # the least audible
+    strict = rank_entries(ENTRIES, bar=0.12)
+    assert [(r.entry["name"], r.rank) for r in strict][:2] == [("loud", 1), ("middle_better", None)]
 
 
 def test_exact_ties_share_a_rank():
-    rows = rank_entries([make_entry("b", 0.3, 1.2), make_entry("a", 0.3, 1.2), make_entry("c", 0.4, 1.2)])
+    rows = rank_entries([make_entry("b", 0.2, 1.2), make_entry("a", 0.2, 1.2), make_entry("c", 0.2, 1.1)])
     assert [(r.entry["name"], r.rank) for r in rows] == [("a", 1), ("b", 1), ("c", 3)]
 
 
 def test_pareto_front_excludes_dominated_and_unscored():
-    assert pareto_front(ENTRIES) == {"loud", "middle_better", "quiet"}
+    assert pareto_front(ENTRIES) == {"loud", "middle_better", "at_the_bar", "quiet"}
     flags = {r.entry["name"]: r.pareto for r in rank_entries(ENTRIES)}
     assert flags["loud"] and not flags["middle"] and not flags["clean_reference"]
 
@@ -58,7 +61,7 @@ def test_markdown_marks_front_and_lists_every_entry():
     table = [line for line in md.splitlines() if line.startswith("| ")]
     assert len(table) == 1 + len(ENTRIES)
     assert table[0].startswith("| Rank | Pareto | Submission |") and "m5 / resample peak %" in table[0]
-    assert table[1].startswith(f"| 1 | {PARETO_MARK} | middle_better |") and "| 30.0 |" in table[1]
+    assert table[1].startswith(f"| 1 | {PARETO_MARK} | at_the_bar |") and "| 25.0 |" in table[1]
     assert table[-1].startswith("| – |  | clean_reference |") and "clean reference" in table[-1]
     assert render_markdown(ENTRIES) == md  # deterministic
 
