@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import deep_merge
-from leaderboard.protocol import DEFAULT_CACHE, PROTOCOL_VERSION
+from leaderboard.protocol import DEFAULT_CACHE, PROTECTION_BAR, PROTOCOL_VERSION
 from leaderboard.submission import Submission
 
 MAX_SEEDS = 32
@@ -90,12 +90,13 @@ def spread(
             "min": min(worst),
             "max": max(worst),
         },
+        "seeds_within_bar": sum(w <= PROTECTION_BAR for w in worst),
     }
 
 
 def render_spread(result: dict[str, Any]) -> str:
     """A Markdown table: one row per seed (peak % per victim / defense, worst case, seconds),
-    then the worst case's mean +- sd and range."""
+    then the worst case's mean +- sd and range, and at how many seeds it clears the bar."""
     runs = [f"{a['victim']} / {a['defense']}" for a in result["seeds"][0]["accuracy"]]
     lines = [
         f"| seed | {' | '.join(runs)} | worst case | seconds |",
@@ -108,6 +109,7 @@ def render_spread(result: dict[str, Any]) -> str:
     lines.append("")
     lines.append(
         f"{result['name']}: worst-case peak {100 * w['mean']:.1f} +- {100 * w['sd']:.1f}% over "
-        f"{len(result['seeds'])} seed(s) (range {100 * w['min']:.1f}-{100 * w['max']:.1f}; sd over seeds, n - 1)"
+        f"{len(result['seeds'])} seed(s) (range {100 * w['min']:.1f}-{100 * w['max']:.1f}; sd over seeds, n - 1); "
+        f"within the {100 * PROTECTION_BAR:g}% protection bar at {result['seeds_within_bar']} of {len(result['seeds'])}"
     )
     return "\n".join(lines) + "\n"

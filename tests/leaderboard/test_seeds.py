@@ -8,7 +8,7 @@ import json
 import pytest
 
 from leaderboard.__main__ import main
-from leaderboard.protocol import QUICK
+from leaderboard.protocol import PROTECTION_BAR, QUICK
 from leaderboard.seeds import parse_seeds, seed_overrides
 from tests.leaderboard.factory import write_submission
 
@@ -64,6 +64,8 @@ def test_seed_zero_is_the_entry_and_other_seeds_make_their_own_noise(tmp_path, c
     assert result["worst_case_peak"]["min"] == min(worst) and result["worst_case_peak"]["max"] == max(worst)
     assert "| seed | m5 / none | logmel_cnn / none | m5 / resample | logmel_cnn / resample | worst case | seconds |" in out
     assert "tiny_table: worst-case peak" in out and "over 2 seed(s)" in out
+    within = sum(w <= PROTECTION_BAR for w in worst)
+    assert result["seeds_within_bar"] == within and f"protection bar at {within} of 2" in out
 
     assert run_seeds("tiny_table", "--root", str(root), "--json", str(report)) == 2  # never overwrites
     assert "refusing to overwrite" in capsys.readouterr().err
