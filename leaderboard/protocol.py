@@ -21,6 +21,11 @@ PROTECTION_BAR = 0.25
 within 15 points of chance (10%) while clean victims reach 81-86%. Ranked entries are then
 ordered by how little they are heard (leaderboard/README.md, "Ranking rule")."""
 
+
+def protects(worst_case_peak: float, bar: float = PROTECTION_BAR) -> bool:
+    """Whether a worst-case peak clears the bar (inclusive: exactly at the bar protects)."""
+    return worst_case_peak <= bar
+
 PROTOCOL_FILE = Path(__file__).with_name("protocol.toml")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CACHE = REPO_ROOT / "runs" / "cache"

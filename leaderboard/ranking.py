@@ -17,7 +17,7 @@ from typing import Any
 
 from core.atomic import write_text_atomic
 from leaderboard.entries import valid_entries
-from leaderboard.protocol import PROTECTION_BAR, PROTOCOL_VERSION
+from leaderboard.protocol import PROTECTION_BAR, PROTOCOL_VERSION, protects
 
 MARKDOWN_FILE = "LEADERBOARD.md"
 CSV_FILE = "leaderboard.csv"
@@ -69,8 +69,8 @@ def rank_entries(entries: list[dict[str, Any]], bar: float = PROTECTION_BAR) -> 
     those above the bar, closest to it first, and the clean reference."""
     front = pareto_front(entries)
     scored = [e for e in entries if _pesq(e) is not None]
-    ranked = sorted((e for e in scored if _wcp(e) <= bar), key=_order)
-    above = sorted((e for e in scored if _wcp(e) > bar), key=lambda e: (_wcp(e), -_pesq(e), e["name"]))
+    ranked = sorted((e for e in scored if protects(_wcp(e), bar)), key=_order)
+    above = sorted((e for e in scored if not protects(_wcp(e), bar)), key=lambda e: (_wcp(e), -_pesq(e), e["name"]))
     unscored = sorted((e for e in entries if _pesq(e) is None), key=lambda e: e["name"])
     rows: list[Row] = []
     for i, e in enumerate(ranked):

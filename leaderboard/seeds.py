@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import deep_merge
-from leaderboard.protocol import DEFAULT_CACHE, PROTECTION_BAR, PROTOCOL_VERSION
+from leaderboard.protocol import DEFAULT_CACHE, PROTECTION_BAR, PROTOCOL_VERSION, protects
 from leaderboard.submission import Submission
 
 MAX_SEEDS = 32
@@ -90,7 +90,7 @@ def spread(
             "min": min(worst),
             "max": max(worst),
         },
-        "seeds_within_bar": sum(w <= PROTECTION_BAR for w in worst),
+        "seeds_within_bar": sum(protects(w) for w in worst),
     }
 
 
