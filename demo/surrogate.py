@@ -116,5 +116,7 @@ def protect_waveform(
     generator = torch.Generator().manual_seed(settings.seed)
     start = (torch.rand(windows.shape, generator=generator) * 2 - 1) * eps
     y = torch.full((len(windows),), label, dtype=torch.long)
-    delta = descend(surrogate.model, windows, y, start, eps, settings.step_fraction, settings.steps)
+    delta = descend(
+        surrogate.model, windows, y, start, eps, settings.step_fraction, settings.steps, budget.band_limit_hz
+    )
     return stitch(delta.numpy(), len(audio))

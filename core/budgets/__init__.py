@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from core.budgets.band import band_limit, band_limit_problem
 from core.budgets.base import Budget
 from core.budgets.constant import ConstantBudget
 from core.budgets.mask_table import PAPER_TABLE, MaskTable, table_problems
@@ -15,25 +16,27 @@ BUDGETS: Registry = Registry("budget kind")
 
 @BUDGETS.register("constant")
 def _constant(spec: dict[str, Any]) -> Budget:
-    _check_keys(spec, required={"eps"}, optional=set())
-    return ConstantBudget(eps_linf=spec["eps"])
+    _check_keys(spec, required={"eps"}, optional={"band_limit_hz"})
+    return ConstantBudget(eps_linf=spec["eps"], band_limit_hz=spec.get("band_limit_hz"))
 
 
 @BUDGETS.register("segment_mask")
 def _segment_mask(spec: dict[str, Any]) -> Budget:
-    _check_keys(spec, required={"eps_max"}, optional={"rows", "segment_samples", "level"})
+    _check_keys(spec, required={"eps_max"}, optional={"rows", "segment_samples", "level", "band_limit_hz"})
     table = MaskTable.from_rows(spec["rows"]) if "rows" in spec else PAPER_TABLE
     return SegmentMask(
         eps_max=spec["eps_max"],
         table=table,
         segment_samples=spec.get("segment_samples", 1000),
         level=spec.get("level", "mean_abs"),
+        band_limit_hz=spec.get("band_limit_hz"),
     )
 
 
 def budget_from_dict(spec: dict[str, Any]) -> Budget:
     """Build a budget from config data: `{kind = "constant", eps = 0.08}` or
-    `{kind = "segment_mask", eps_max = 0.13, rows = [...], segment_samples = 1000, level = "mean_abs"}`."""
+    `{kind = "segment_mask", eps_max = 0.13, rows = [...], segment_samples = 1000, level = "mean_abs"}`;
+    either kind takes an optional `band_limit_hz` (core.budgets.band)."""
     if "kind" not in spec:
         raise ValueError(f"budget needs a 'kind'; expected one of: {', '.join(BUDGETS.names())}")
     rest = {k: v for k, v in spec.items() if k != "kind"}
@@ -56,6 +59,8 @@ __all__ = [
     "ConstantBudget",
     "MaskTable",
     "SegmentMask",
+    "band_limit",
+    "band_limit_problem",
     "budget_from_dict",
     "segment_levels",
     "table_problems",

@@ -12,10 +12,15 @@ class Budget(Protocol):
 
     `eps(x)` takes clean waveforms [N, T] and returns eps [N, T] (same device and dtype),
     every value in [0, eps_max]. The noise must satisfy |delta[n, t]| <= eps[n, t].
+    `band_limit_hz`: None, or the frequency above which min-min removes the noise's
+    spectrum before each clip to eps (core.budgets.band).
     """
 
     @property
     def eps_max(self) -> float: ...
+
+    @property
+    def band_limit_hz(self) -> float | None: ...
 
     def eps(self, x: torch.Tensor) -> torch.Tensor: ...
 

@@ -7,17 +7,21 @@ from typing import Any
 
 import torch
 
+from core.budgets.band import check_band_limit, with_band_limit
 from core.budgets.base import check_eps, check_waveforms
 
 
 @dataclass(frozen=True)
 class ConstantBudget:
-    """|delta[n, t]| <= eps_linf for every sample and time step."""
+    """|delta[n, t]| <= eps_linf for every sample and time step; with `band_limit_hz`, the
+    noise is also generated below that frequency (core.budgets.band)."""
 
     eps_linf: float
+    band_limit_hz: float | None = None
 
     def __post_init__(self) -> None:
         check_eps("eps_linf", self.eps_linf)
+        check_band_limit(self.band_limit_hz)
 
     @property
     def eps_max(self) -> float:
@@ -28,4 +32,5 @@ class ConstantBudget:
         return torch.full_like(x, float(self.eps_linf))
 
     def to_dict(self) -> dict[str, Any]:
-        return {"kind": "constant", "eps": float(self.eps_linf)}
+        data: dict[str, Any] = {"kind": "constant", "eps": float(self.eps_linf)}
+        return with_band_limit(data, self.band_limit_hz)

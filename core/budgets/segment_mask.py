@@ -11,6 +11,7 @@ from typing import Any
 
 import torch
 
+from core.budgets.band import check_band_limit, with_band_limit
 from core.budgets.base import check_eps, check_waveforms
 from core.budgets.mask_table import PAPER_TABLE, MaskTable
 
@@ -47,15 +48,19 @@ class SegmentMask:
         table: thresholds and masks; the paper's Table 1 by default.
         segment_samples: segment length in samples (the paper: 1000 at 16 kHz).
         level: "mean_abs" (the paper) or "rms".
+        band_limit_hz: generate the noise below this frequency (core.budgets.band); None:
+            the full band (the paper).
     """
 
     eps_max: float
     table: MaskTable = field(default=PAPER_TABLE)
     segment_samples: int = 1000
     level: str = "mean_abs"
+    band_limit_hz: float | None = None
 
     def __post_init__(self) -> None:
         check_eps("eps_max", self.eps_max)
+        check_band_limit(self.band_limit_hz)
         if isinstance(self.segment_samples, bool) or not isinstance(self.segment_samples, int):
             raise ValueError(f"segment_samples must be an integer, got {self.segment_samples!r}")
         if self.segment_samples < 1:
@@ -74,10 +79,11 @@ class SegmentMask:
         return per_segment.repeat_interleave(self.segment_samples, dim=1)[:, : x.shape[1]]
 
     def to_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "kind": "segment_mask",
             "eps_max": float(self.eps_max),
             "segment_samples": self.segment_samples,
             "level": self.level,
             "rows": self.table.to_rows(),
         }
+        return with_band_limit(data, self.band_limit_hz)

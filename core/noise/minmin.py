@@ -4,7 +4,8 @@ One round alternates two minimisations of the same loss, CE(f(x + delta), y):
   1. `train_steps` optimizer steps of the surrogate f on x + delta (min over weights);
   2. for every batch, `steps` signed-gradient DESCENT steps on delta (min over noise),
      each of size `step_fraction * eps(x, t)`, projected onto |delta| <= eps(x, t) and
-     x + delta in [-1, 1].
+     x + delta in [-1, 1] (for a band-limited budget, after removing the noise's spectrum
+     above the budget's `band_limit_hz`).
 Rounds stop once round >= min_rounds and the surrogate's accuracy on x + delta reaches
 `target_accuracy`, or after `max_rounds`. The gradient is taken with respect to delta
 at the point x + delta: the model sees x + delta, and only delta is updated (the
@@ -25,6 +26,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from core.budgets.band import band_limit
 from core.budgets.base import Budget
 
 
@@ -107,10 +109,20 @@ class MinMinResult:
         return len(self.history)
 
 
-def project(delta: torch.Tensor, x: torch.Tensor, eps: torch.Tensor) -> torch.Tensor:
-    """Clamp |delta| <= eps elementwise, then keep x + delta inside [-1, 1]."""
+def project(
+    delta: torch.Tensor, x: torch.Tensor, eps: torch.Tensor, band_limit_hz: float | None = None
+) -> torch.Tensor:
+    """Remove delta's spectrum above `band_limit_hz` (None: keep it all), clamp |delta| <= eps
+    elementwise, then keep x + delta inside [-1, 1]. The clamps are exact; the band limit is
+    not (clamping puts a little energy back above it)."""
+    delta = in_band(delta, band_limit_hz)
     delta = torch.maximum(torch.minimum(delta, eps), -eps)
     return (x + delta).clamp(-1.0, 1.0) - x
+
+
+def in_band(delta: torch.Tensor, band_limit_hz: float | None) -> torch.Tensor:
+    """delta band-limited below `band_limit_hz` along its last axis, or delta itself for None."""
+    return delta if band_limit_hz is None else band_limit(delta, band_limit_hz)
 
 
 def descend(
@@ -121,18 +133,20 @@ def descend(
     eps: torch.Tensor,
     step_fraction: float,
     steps: int,
+    band_limit_hz: float | None = None,
 ) -> torch.Tensor:
     """`steps` signed-gradient descent steps on CE(model(x + delta), y) w.r.t. delta.
 
-    Args: x, delta, eps: [B, T]; y: [B]. Returns the new delta, detached, inside the budget.
+    Args: x, delta, eps: [B, T]; y: [B]; band_limit_hz: the budget's (see `project`).
+    Returns the new delta, detached, inside the budget.
     """
     step = step_fraction * eps
-    delta = project(delta.detach(), x, eps)
+    delta = project(delta.detach(), x, eps, band_limit_hz)
     for _ in range(steps):
         delta.requires_grad_(True)
         loss = F.cross_entropy(model(x + delta), y)
         (grad,) = torch.autograd.grad(loss, delta)
-        delta = project(delta.detach() - step * grad.sign(), x, eps)
+        delta = project(delta.detach() - step * grad.sign(), x, eps, band_limit_hz)
     return delta
 
 
@@ -155,13 +169,14 @@ def generate(
     n_classes = n_classes if n_classes is not None else int(y.max()) + 1
     cpu_gen = torch.Generator().manual_seed(config.seed)
     eps = budget.eps(x)
+    band = budget.band_limit_hz
     init = (torch.rand(x.shape if not config.classwise else (n_classes, x.shape[1]), generator=cpu_gen) * 2 - 1)
     if config.classwise:
-        class_delta = init.to(device) * budget.eps_max
-        delta = project(class_delta[y], x, eps)
+        class_delta = in_band(init.to(device) * budget.eps_max, band).clamp(-budget.eps_max, budget.eps_max)
+        delta = project(class_delta[y], x, eps, band)
     else:
         class_delta = None
-        delta = project(init.to(device) * eps, x, eps)
+        delta = project(init.to(device) * eps, x, eps, band)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     order = _batches(len(x), config.batch_size, cpu_gen)
     history: list[dict] = []
@@ -177,12 +192,14 @@ def generate(
         model.eval()
         model.requires_grad_(False)
         if config.classwise:
-            class_delta = _classwise_round(model, x, y, eps, class_delta, budget.eps_max, config)
-            delta = project(class_delta[y], x, eps)
+            class_delta = _classwise_round(model, x, y, eps, class_delta, budget.eps_max, band, config)
+            delta = project(class_delta[y], x, eps, band)
         else:
             for lo in range(0, len(x), config.noise_batch_size):
                 sl = slice(lo, lo + config.noise_batch_size)
-                delta[sl] = descend(model, x[sl], y[sl], delta[sl], eps[sl], config.step_fraction, config.steps)
+                delta[sl] = descend(
+                    model, x[sl], y[sl], delta[sl], eps[sl], config.step_fraction, config.steps, band
+                )
         accuracy = accuracy_on(model, x + delta, y, config.noise_batch_size)
         model.requires_grad_(True)
         record = {"round": round_index, "accuracy": accuracy, "seconds": time.perf_counter() - start}
@@ -204,20 +221,21 @@ def _classwise_round(
     eps: torch.Tensor,
     class_delta: torch.Tensor,
     eps_max: float,
+    band_limit_hz: float | None,
     config: MinMinConfig,
 ) -> torch.Tensor:
     """One pass of class-wise updates: each batch moves every class's delta by the sign of
-    its gradient summed over that class's clips. A class delta is bounded by eps_max and
-    each clip sees it clamped to its own eps(x, t)."""
+    its gradient summed over that class's clips. A class delta is band-limited (when the
+    budget says so) and bounded by eps_max; each clip sees it projected onto its own eps(x, t)."""
     step = config.step_fraction * eps_max
     for lo in range(0, len(x), config.noise_batch_size):
         sl = slice(lo, lo + config.noise_batch_size)
         xb, yb, eb = x[sl], y[sl], eps[sl]
         for _ in range(config.steps):
             class_delta.requires_grad_(True)
-            loss = F.cross_entropy(model(xb + project(class_delta[yb], xb, eb)), yb)
+            loss = F.cross_entropy(model(xb + project(class_delta[yb], xb, eb, band_limit_hz)), yb)
             (grad,) = torch.autograd.grad(loss, class_delta)
-            class_delta = (class_delta.detach() - step * grad.sign()).clamp(-eps_max, eps_max)
+            class_delta = in_band(class_delta.detach() - step * grad.sign(), band_limit_hz).clamp(-eps_max, eps_max)
     return class_delta
 
 

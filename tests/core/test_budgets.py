@@ -1,4 +1,4 @@
-"""Budgets: bounds, strict thresholds, validation, vectorised == per-segment loop."""
+"""Budgets: bounds, strict thresholds, validation, vectorised == per-segment loop, band limits."""
 
 import pytest
 import torch
@@ -8,6 +8,8 @@ from core.budgets import (
     ConstantBudget,
     MaskTable,
     SegmentMask,
+    band_limit,
+    band_limit_problem,
     budget_from_dict,
     segment_levels,
 )
@@ -120,3 +122,40 @@ def test_band_labels():
     assert PAPER_TABLE.band_labels() == [
         "A > 0.1", "0.08 < A <= 0.1", "0.05 < A <= 0.08", "0.03 < A <= 0.05", "0.01 < A <= 0.03", "A <= 0.01",
     ]
+
+
+def _tone(freq_hz: float, t: int = 16000) -> torch.Tensor:
+    return torch.sin(2 * torch.pi * freq_hz * torch.arange(t, dtype=torch.float64) / 16000)
+
+
+def test_band_limit_removes_exactly_the_bins_above_the_cutoff():
+    x = torch.stack([_tone(1000) + _tone(6000), _tone(4000) + 0.5 * _tone(4001)])
+    out = band_limit(x, 4000.0)
+    assert out.shape == x.shape
+    assert torch.allclose(out[0], _tone(1000), atol=1e-9)
+    assert torch.allclose(out[1], _tone(4000), atol=1e-9)  # the cut-off bin itself is kept
+    assert torch.equal(band_limit(torch.zeros(1, 100), 4000.0), torch.zeros(1, 100))
+
+
+def test_band_limit_is_part_of_the_budget_and_its_dict():
+    plain = budget_from_dict({"kind": "segment_mask", "eps_max": 0.13})
+    limited = budget_from_dict({"kind": "segment_mask", "eps_max": 0.13, "band_limit_hz": 4000})
+    assert plain.band_limit_hz is None and limited.band_limit_hz == 4000.0
+    # Without a limit the dict is exactly what it was before band limits existed (cache keys).
+    assert set(plain.to_dict()) == {"kind", "eps_max", "segment_samples", "level", "rows"}
+    assert limited.to_dict() == {**plain.to_dict(), "band_limit_hz": 4000.0}
+    assert budget_from_dict(limited.to_dict()) == limited
+    assert torch.equal(limited.eps(_tone(100)[None]), plain.eps(_tone(100)[None]))  # the L-inf bound is the same
+    constant = budget_from_dict({"kind": "constant", "eps": 0.08, "band_limit_hz": 3400.5})
+    assert constant.to_dict() == {"kind": "constant", "eps": 0.08, "band_limit_hz": 3400.5}
+    assert ConstantBudget(0.08).to_dict() == {"kind": "constant", "eps": 0.08}
+
+
+@pytest.mark.parametrize("value", [0, -100, 8000, 9000.0, float("nan"), float("inf"), True, "4000"])
+def test_band_limit_must_lie_below_nyquist(value):
+    with pytest.raises(ValueError, match="band_limit_hz must be a number of Hz with 0 < band_limit_hz < 8000"):
+        SegmentMask(0.13, band_limit_hz=value)
+    with pytest.raises(ValueError, match="band_limit_hz"):
+        budget_from_dict({"kind": "constant", "eps": 0.08, "band_limit_hz": value})
+    assert band_limit_problem(value) is not None
+    assert band_limit_problem(7999.9) is None

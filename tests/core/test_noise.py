@@ -151,3 +151,31 @@ def test_generate_on_cuda_matches_budget():
     result = generate(build_model("m5", 2).cuda(), x, y, budget, MinMinConfig(steps=2, max_rounds=1), progress=False)
     assert result.delta.is_cuda
     assert (result.delta.abs() <= budget.eps(x) + 1e-7).all()
+
+
+def _share_above(delta: torch.Tensor, cutoff_hz: float) -> float:
+    power = torch.fft.rfft(delta.double(), dim=-1).abs() ** 2
+    above = torch.fft.rfftfreq(delta.shape[-1], 1 / 16000) > cutoff_hz
+    return float(power[:, above].sum() / power.sum())
+
+
+@pytest.mark.parametrize("classwise", [False, True])
+def test_band_limited_budget_keeps_the_noise_below_its_cutoff(classwise):
+    """The budget's band limit reaches every projection: sign steps alone would spread the
+    noise over the whole band (about half its energy above 4 kHz)."""
+    x = speech_like(16, 8000)
+    y = torch.arange(16) % 4
+    config = MinMinConfig(steps=3, train_steps=2, max_rounds=2, batch_size=8, noise_batch_size=8, classwise=classwise)
+
+    def noise(band_limit_hz):
+        torch.manual_seed(0)
+        budget = SegmentMask(0.13, segment_samples=500, band_limit_hz=band_limit_hz)
+        return generate(build_model("m5", 4), x, y, budget, config, n_classes=4, progress=False).delta, budget
+
+    limited, budget = noise(4000.0)
+    full, _ = noise(None)
+    assert (limited.abs() <= budget.eps(x) + 1e-7).all()  # the L-inf bound stays exact
+    assert limited.abs().max() > 0.05
+    assert _share_above(full, 4000.0) > 0.3
+    assert _share_above(limited, 4000.0) < 0.05
+    assert _share_above(noise(2000.0)[0], 2000.0) < 0.05

@@ -44,7 +44,11 @@ def test_missing_checkpoint_names_the_build_command(tmp_path: Path) -> None:
         load_surrogate(tmp_path / "none.pt", tmp_path / "none.json")
 
 
-@pytest.mark.parametrize("budget", [ConstantBudget(0.02), SegmentMask(eps_max=0.13)], ids=["constant", "mask"])
+@pytest.mark.parametrize(
+    "budget",
+    [ConstantBudget(0.02), SegmentMask(eps_max=0.13), SegmentMask(eps_max=0.13, band_limit_hz=4000)],
+    ids=["constant", "mask", "mask_below_4khz"],
+)
 def test_noise_is_within_budget_and_lowers_the_loss(budget) -> None:
     surrogate = load_surrogate()
     audio = speech_clip(2.3)
@@ -53,6 +57,9 @@ def test_noise_is_within_budget_and_lowers_the_loss(budget) -> None:
     assert noise.shape == audio.shape and noise.dtype == np.float32
     assert np.all(np.abs(noise) <= eps_16k(budget, audio) + 1e-7)
     assert loss(surrogate, audio + noise, label) < 0.5 * loss(surrogate, audio, label)
+    power = np.abs(np.fft.rfft(noise.astype(np.float64))) ** 2
+    share_above_4khz = power[np.fft.rfftfreq(len(noise), 1 / 16000) > 4000].sum() / power.sum()
+    assert share_above_4khz < 0.05 if budget.band_limit_hz else share_above_4khz > 0.2
 
 
 def test_same_seed_same_noise_other_seed_other_noise() -> None:

@@ -1,0 +1,58 @@
+"""Band limits: noise kept below a cut-off frequency, so that it lies where resampling to
+8 kHz keeps it and where wide-band listeners (and PESQ-WB) hear it least.
+
+A budget with `band_limit_hz` asks min-min to zero the noise's spectrum above the cut-off
+before every clip to the L-inf bound. The L-inf bound stays exact; the band limit is
+approximate, because clipping puts a little energy back above the cut-off (about 0.5% of
+the paper table's noise energy at 4 kHz, leaderboard/README.md).
+"""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import torch
+
+from core import SAMPLE_RATE_HZ
+
+NYQUIST_HZ = SAMPLE_RATE_HZ / 2
+
+
+def band_limit_problem(value: object) -> str | None:
+    """Why `value` is not a usable cut-off (a number with 0 < f < Nyquist), else None."""
+    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    if not ok or not 0.0 < value < NYQUIST_HZ:
+        return (
+            f"must be a number of Hz with 0 < band_limit_hz < {NYQUIST_HZ:g} (the Nyquist frequency at "
+            f"{SAMPLE_RATE_HZ} Hz; leave it out for no limit), got {value!r}"
+        )
+    return None
+
+
+def check_band_limit(value: float | None) -> float | None:
+    """None (no limit) or a validated cut-off in Hz as float; raises ValueError otherwise."""
+    if value is None:
+        return None
+    problem = band_limit_problem(value)
+    if problem is not None:
+        raise ValueError(f"band_limit_hz {problem}")
+    return float(value)
+
+
+def with_band_limit(data: dict[str, Any], band_limit_hz: float | None) -> dict[str, Any]:
+    """A budget's dict with `band_limit_hz` added only when set, so budgets without one keep
+    the dicts (and the noise cache keys and hashes) they had before band limits existed."""
+    return data if band_limit_hz is None else {**data, "band_limit_hz": float(band_limit_hz)}
+
+
+def band_limit(delta: torch.Tensor, cutoff_hz: float, sample_rate_hz: int = SAMPLE_RATE_HZ) -> torch.Tensor:
+    """delta [..., T] with every FFT bin above `cutoff_hz` set to zero (bins at or below it kept).
+
+    Computed in delta's dtype and on its device; returns a tensor of delta's shape.
+    """
+    n = delta.shape[-1]
+    spectrum = torch.fft.rfft(delta, dim=-1)
+    above = torch.fft.rfftfreq(n, 1.0 / sample_rate_hz, device=delta.device) > cutoff_hz
+    spectrum[..., above] = 0
+    return torch.fft.irfft(spectrum, n=n, dim=-1)
