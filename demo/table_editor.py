@@ -114,7 +114,8 @@ def submission_toml(data: dict[str, Any]) -> str:
         lines.append(f"link = {_toml_value(data['link'])}")
     budget = data["budget"]
     lines += ["", "[budget]"]
-    lines += [f"{key} = {_toml_value(budget[key])}" for key in ("kind", "eps_max", "segment_samples", "level")]
+    keys = ("kind", "eps_max", "segment_samples", "level", "band_limit_hz")
+    lines += [f"{key} = {_toml_value(budget[key])}" for key in keys if key in budget]
     lines.append("rows = [")
     for row in budget["rows"]:
         lines.append(f"  {{ threshold = {_toml_value(row['threshold'])}, mask = {_toml_value(row['mask'])} }},")

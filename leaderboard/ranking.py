@@ -93,12 +93,13 @@ def peak_of(entry: dict[str, Any], victim: str, defense: str) -> float | None:
 
 
 def budget_label(budget: dict[str, Any]) -> str:
+    band = f", noise below {budget['band_limit_hz']:g} Hz" if "band_limit_hz" in budget else ""
     if budget["kind"] == "constant":
-        return f"constant, eps {budget['eps']:g}"
+        return f"constant, eps {budget['eps']:g}{band}"
     if budget["kind"] == "segment_mask":
         return (
             f"mask table, {len(budget['rows'])} rows, eps_max {budget['eps_max']:g}, "
-            f"{budget['segment_samples']}-sample {budget['level']} segments"
+            f"{budget['segment_samples']}-sample {budget['level']} segments{band}"
         )
     return "none (clean)"
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.budgets import budget_from_dict, table_problems
+from core.budgets import band_limit_problem, budget_from_dict, table_problems
 from core.budgets.segment_mask import LEVELS
 from core.registry import Registry
 
@@ -147,15 +147,17 @@ def _none(budget: dict[str, Any]) -> list[str]:
 
 @CHECKS.register("constant")
 def _constant(budget: dict[str, Any]) -> list[str]:
-    problems = key_problems(budget, "budget.", {"kind", "eps"}, set())
+    problems = key_problems(budget, "budget.", {"kind", "eps"}, {"band_limit_hz"})
     if "eps" in budget:
         problems += eps_problems("budget.eps", budget["eps"])
-    return problems
+    return problems + band_problems(budget)
 
 
 @CHECKS.register("segment_mask")
 def _segment_mask(budget: dict[str, Any]) -> list[str]:
-    problems = key_problems(budget, "budget.", {"kind", "rows", "eps_max", "segment_samples", "level"}, set())
+    problems = key_problems(
+        budget, "budget.", {"kind", "rows", "eps_max", "segment_samples", "level"}, {"band_limit_hz"}
+    )
     if "eps_max" in budget:
         problems += eps_problems("budget.eps_max", budget["eps_max"])
     if "segment_samples" in budget:
@@ -166,7 +168,15 @@ def _segment_mask(budget: dict[str, Any]) -> list[str]:
         problems.append(f"budget.level: must be one of {list(LEVELS)}, got {budget['level']!r}")
     if "rows" in budget:
         problems += rows_problems(budget["rows"])
-    return problems
+    return problems + band_problems(budget)
+
+
+def band_problems(budget: dict[str, Any]) -> list[str]:
+    """The optional `band_limit_hz`, checked by core's rule."""
+    if "band_limit_hz" not in budget:
+        return []
+    problem = band_limit_problem(budget["band_limit_hz"])
+    return [] if problem is None else [f"budget.band_limit_hz: {problem}"]
 
 
 def rows_problems(rows: Any) -> list[str]:

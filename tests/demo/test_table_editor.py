@@ -59,3 +59,9 @@ def test_empty_link_is_left_out() -> None:
     data = submission_data(" t2 ", "A", "d", "  ", table_budget([], 0.1, 1000, "rms"))
     assert "link" not in data and data["name"] == "t2"
     assert "link" not in submission_toml({**data, "budget": {**data["budget"], "rows": []}})
+
+
+def test_toml_keeps_a_band_limit() -> None:
+    budget = {**table_budget([{"threshold": 0.0, "mask": 1}], 0.13, 1000, "mean_abs"), "band_limit_hz": 4000}
+    data = submission_data("t3", "A", "d", "", budget)
+    assert tomllib.loads(submission_toml(data)) == data

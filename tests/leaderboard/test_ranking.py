@@ -7,6 +7,7 @@ import io
 
 from leaderboard.ranking import (
     PARETO_MARK,
+    budget_label,
     pareto_front,
     rank_entries,
     render_csv,
@@ -86,3 +87,10 @@ def test_csv_has_numbers_at_full_precision():
 def test_empty_leaderboard_renders():
     assert "No entries yet" in render_markdown([])
     assert render_csv([]).count("\n") == 1
+
+
+def test_budget_label_names_a_band_limit():
+    table = {"kind": "segment_mask", "eps_max": 0.13, "segment_samples": 1000, "level": "mean_abs", "rows": [{}] * 6}
+    assert budget_label(table) == "mask table, 6 rows, eps_max 0.13, 1000-sample mean_abs segments"
+    assert budget_label({**table, "band_limit_hz": 4000.0}).endswith("segments, noise below 4000 Hz")
+    assert budget_label({"kind": "constant", "eps": 0.08, "band_limit_hz": 3400.5}) == "constant, eps 0.08, noise below 3400.5 Hz"

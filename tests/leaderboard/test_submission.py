@@ -44,6 +44,8 @@ def test_good_submission_has_no_problems():
     assert submission_problems(GOOD, "good") == []
     assert problems_with(link="https://example.org") == []
     assert problems_with(budget={"kind": "constant", "eps": 0.25}) == []
+    assert problems_with(budget__band_limit_hz=4000) == []
+    assert problems_with(budget={"kind": "constant", "eps": 0.08, "band_limit_hz": 3400.5}) == []
 
 
 @pytest.mark.parametrize(
@@ -80,6 +82,9 @@ def test_good_submission_has_no_problems():
         ({"budget": {"kind": "constant", "eps": 0.5}}, "budget.eps: must be a number with 0 < eps <= 0.25"),
         ({"budget": {"kind": "constant"}}, "budget.eps: missing"),
         ({"budget": {"kind": "none"}}, "budget.kind: 'none' is reserved for the 'clean_reference'"),
+        ({"budget__band_limit_hz": 8000}, "budget.band_limit_hz: must be a number of Hz with 0 < band_limit_hz < 8000"),
+        ({"budget__band_limit_hz": "4 kHz"}, "budget.band_limit_hz: must be a number of Hz"),
+        ({"budget": {"kind": "constant", "eps": 0.08, "band_limit_hz": 0}}, "budget.band_limit_hz: must be a number"),
         ({"description": DELETE}, "description: missing (required)"),
     ],
 )
@@ -103,20 +108,22 @@ def test_clean_reference_may_use_kind_none():
     data = {**GOOD, "name": "clean_reference", "budget": {"kind": "none"}}
     assert submission_problems(data, "clean_reference") == []
     assert "budget.extra: unknown key" in submission_problems({**data, "budget": {"kind": "none", "extra": 1}})[0]
+    assert "budget.band_limit_hz: unknown key" in submission_problems({**data, "budget": {"kind": "none", "band_limit_hz": 4000}})[0]
 
 
 def test_several_problems_reported_together(tmp_path):
     text = (
         'name = "Bad"\nauthors = []\ndescription = "x"\nextra = 1\n'
         '[budget]\nkind = "segment_mask"\neps_max = 0.5\nsegment_samples = 10\nlevel = "peak"\n'
+        "band_limit_hz = 9000\n"
         "rows = [{threshold = 0.1, mask = 1.5}, {threshold = 0.2, mask = 0.5}]\n"
     )
     path = write_submission(tmp_path, "bad", text)
     with pytest.raises(ValueError) as err:
         load_submission(path)
     message = str(err.value)
-    assert "has 8 problem(s)" in message
-    for field in ("extra:", "name:", "authors:", "budget.eps_max:", "budget.segment_samples:", "budget.level:", "budget.rows[0].mask:", "budget.rows: thresholds"):
+    assert "has 9 problem(s)" in message
+    for field in ("extra:", "name:", "authors:", "budget.eps_max:", "budget.segment_samples:", "budget.level:", "budget.rows[0].mask:", "budget.rows: thresholds", "budget.band_limit_hz:"):
         assert f"  - {field}" in message, field
 
 
