@@ -62,7 +62,11 @@ from leaderboard.submission import (
 )
 
 AUTO_LABEL = "auto"
-BUDGET_KINDS = ("mask table (paper Table 1)", "constant eps")
+BUDGET_KINDS = ("mask table (paper Table 1)", "mask table, noise below 4 kHz", "constant eps")
+"""The Protect tab's budgets: the paper's table over the full band or below IN_BAND_HZ, or one eps."""
+IN_BAND_HZ = 4000.0
+"""The band that resampling to 8 kHz keeps and wide-band listening weighs least (leaderboard
+entry inband_dynamic_013)."""
 
 
 # -- 1. Listen and compare ---------------------------------------------------------------
@@ -144,11 +148,14 @@ def upload_budget(kind: str, eps: float | None, eps_max: float | None) -> Budget
     """The budget chosen in the Protect tab; gr.Error for an out-of-range epsilon."""
     if kind not in BUDGET_KINDS:
         raise gr.Error(f"Unknown budget {kind!r}; expected one of {list(BUDGET_KINDS)}.")
-    constant = kind == BUDGET_KINDS[1]
+    constant = kind == BUDGET_KINDS[2]
     name, value = ("eps", eps) if constant else ("eps_max", eps_max)
     if value is None or not 0.0 < float(value) <= EPS_LIMIT:
         raise gr.Error(f"{name} must lie in (0, {EPS_LIMIT}], got {value}.")
-    return ConstantBudget(float(value)) if constant else SegmentMask(eps_max=float(value), table=PAPER_TABLE)
+    if constant:
+        return ConstantBudget(float(value))
+    band = IN_BAND_HZ if kind == BUDGET_KINDS[1] else None
+    return SegmentMask(eps_max=float(value), table=PAPER_TABLE, band_limit_hz=band)
 
 
 def label_choices() -> list[str]:
@@ -209,9 +216,10 @@ def _label_index(surrogate: Surrogate, label: str, audio: np.ndarray) -> int:
 
 
 def _budget_text(budget: Budget) -> str:
+    band = f", noise below {budget.band_limit_hz / 1000:g} kHz" if budget.band_limit_hz else ""
     if isinstance(budget, ConstantBudget):
-        return f"a constant eps {budget.eps_linf:g}"
-    return f"the paper's mask table with eps_max {budget.eps_max:g}"
+        return f"a constant eps {budget.eps_linf:g}{band}"
+    return f"the paper's mask table with eps_max {budget.eps_max:g}{band}"
 
 
 # -- 3. Mask table editor ------------------------------------------------------------------

@@ -22,7 +22,7 @@ from tests.demo.factory import speech_clip, write_wav
 
 LSB = 2.0**-15
 """Slack for 16-bit quantisation of the written files."""
-MASK_TABLE, CONSTANT = handlers.BUDGET_KINDS
+MASK_TABLE, MASK_TABLE_IN_BAND, CONSTANT = handlers.BUDGET_KINDS
 
 
 def first_example() -> str:
@@ -169,6 +169,19 @@ def test_bad_budgets_and_labels_are_page_errors(tmp_path: Path, kind: str, eps, 
 def test_upload_budget_builds_the_chosen_budget() -> None:
     assert handlers.upload_budget(CONSTANT, 0.08, 0.13) == ConstantBudget(0.08)
     assert handlers.upload_budget(MASK_TABLE, 0.08, 0.2) == SegmentMask(eps_max=0.2)
+    assert handlers.upload_budget(MASK_TABLE_IN_BAND, 0.08, 0.13) == SegmentMask(eps_max=0.13, band_limit_hz=4000)
+
+
+def test_protect_in_band_keeps_the_noise_below_4_khz(tmp_path: Path) -> None:
+    clean = speech_clip(1.0)
+    path = write_wav(tmp_path / "mine.wav", clean)
+    view = handlers.protect_upload(str(path), MASK_TABLE_IN_BAND, 0.08, 0.13, "auto", tmp_path / "out")
+    protected, _ = sf.read(view.download, dtype="float64")
+    noise = protected - clean
+    assert np.all(np.abs(noise) <= eps_16k(SegmentMask(eps_max=0.13), clean) + LSB)
+    power = np.abs(np.fft.rfft(noise)) ** 2
+    assert power[np.fft.rfftfreq(len(noise), 1 / 16_000) > 4000].sum() < 0.05 * power.sum()
+    assert "eps_max 0.13, noise below 4 kHz" in view.status
 
 
 # -- Mask table editor ---------------------------------------------------------------------
