@@ -65,8 +65,8 @@ AUTO_LABEL = "auto"
 BUDGET_KINDS = ("mask table (paper Table 1)", "mask table, noise below 4 kHz", "constant eps")
 """The Protect tab's budgets: the paper's table over the full band or below IN_BAND_HZ, or one eps."""
 IN_BAND_HZ = 4000.0
-"""The band that resampling to 8 kHz keeps and wide-band listening weighs least (leaderboard
-entry inband_dynamic_013)."""
+"""The band that resampling to 8 kHz keeps and wide-band listening weighs least
+(leaderboard/README.md, "Band limits")."""
 
 
 # -- 1. Listen and compare ---------------------------------------------------------------

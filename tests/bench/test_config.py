@@ -7,15 +7,15 @@ from bench.config import list_configs, load_config
 
 def test_shipped_configs_load_and_validate():
     names = list_configs()
-    assert {"clean", "constant_008", "dynamic_013", "dynamic_013_classwise", "dynamic_013_inband"} <= set(names)
+    assert {"clean", "constant_008", "dynamic_013", "dynamic_013_classwise", "dynamic_018_inband"} <= set(names)
     for name in names:
         cfg = load_config(name)
         assert cfg.name == name
     assert load_config("dynamic_013").budget["eps_max"] == 0.13
     assert load_config("constant_008").budget == {"kind": "constant", "eps": 0.08}
     assert load_config("dynamic_013_classwise").generation.classwise is True
-    inband = load_config("dynamic_013_inband").budget
-    assert inband == {**load_config("dynamic_013").budget, "band_limit_hz": 4000}  # only the band differs
+    inband = load_config("dynamic_018_inband").budget
+    assert inband == {**load_config("dynamic_013").budget, "eps_max": 0.18, "band_limit_hz": 4000}
     assert not load_config("clean").has_noise
 
 
