@@ -19,7 +19,7 @@ EXAMPLES_DIR = ASSETS_DIR / "examples"
 INDEX_FILE = EXAMPLES_DIR / "index.json"
 CLEAN = "clean"
 """The config without noise: protected = clean."""
-SHIPPED_CONFIGS = (CLEAN, "constant_008", "dynamic_013")
+SHIPPED_CONFIGS = (CLEAN, "constant_008", "dynamic_013", "dynamic_018_inband")
 """Bench configs the examples are precomputed for (bench/configs/<name>.toml)."""
 
 
