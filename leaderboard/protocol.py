@@ -26,6 +26,7 @@ def protects(worst_case_peak: float, bar: float = PROTECTION_BAR) -> bool:
     """Whether a worst-case peak clears the bar (inclusive: exactly at the bar protects)."""
     return worst_case_peak <= bar
 
+
 PROTOCOL_FILE = Path(__file__).with_name("protocol.toml")
 REPO_ROOT = Path(__file__).resolve().parents[1]
 DEFAULT_CACHE = REPO_ROOT / "runs" / "cache"

@@ -30,14 +30,11 @@ def band_limit_problem(value: object) -> str | None:
     return None
 
 
-def check_band_limit(value: float | None) -> float | None:
-    """None (no limit) or a validated cut-off in Hz as float; raises ValueError otherwise."""
-    if value is None:
-        return None
-    problem = band_limit_problem(value)
+def check_band_limit(value: float | None) -> None:
+    """Raise ValueError unless `value` is None (no limit) or a usable cut-off in Hz."""
+    problem = None if value is None else band_limit_problem(value)
     if problem is not None:
         raise ValueError(f"band_limit_hz {problem}")
-    return float(value)
 
 
 def with_band_limit(data: dict[str, Any], band_limit_hz: float | None) -> dict[str, Any]:
@@ -46,11 +43,14 @@ def with_band_limit(data: dict[str, Any], band_limit_hz: float | None) -> dict[s
     return data if band_limit_hz is None else {**data, "band_limit_hz": float(band_limit_hz)}
 
 
-def band_limit(delta: torch.Tensor, cutoff_hz: float, sample_rate_hz: int = SAMPLE_RATE_HZ) -> torch.Tensor:
-    """delta [..., T] with every FFT bin above `cutoff_hz` set to zero (bins at or below it kept).
+def band_limit(delta: torch.Tensor, cutoff_hz: float | None, sample_rate_hz: int = SAMPLE_RATE_HZ) -> torch.Tensor:
+    """delta [..., T] with every FFT bin above `cutoff_hz` set to zero (bins at or below it
+    kept); delta itself for None (no limit).
 
     Computed in delta's dtype and on its device; returns a tensor of delta's shape.
     """
+    if cutoff_hz is None:
+        return delta
     n = delta.shape[-1]
     spectrum = torch.fft.rfft(delta, dim=-1)
     above = torch.fft.rfftfreq(n, 1.0 / sample_rate_hz, device=delta.device) > cutoff_hz

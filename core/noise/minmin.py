@@ -115,14 +115,9 @@ def project(
     """Remove delta's spectrum above `band_limit_hz` (None: keep it all), clamp |delta| <= eps
     elementwise, then keep x + delta inside [-1, 1]. The clamps are exact; the band limit is
     not (clamping puts a little energy back above it)."""
-    delta = in_band(delta, band_limit_hz)
+    delta = band_limit(delta, band_limit_hz)
     delta = torch.maximum(torch.minimum(delta, eps), -eps)
     return (x + delta).clamp(-1.0, 1.0) - x
-
-
-def in_band(delta: torch.Tensor, band_limit_hz: float | None) -> torch.Tensor:
-    """delta band-limited below `band_limit_hz` along its last axis, or delta itself for None."""
-    return delta if band_limit_hz is None else band_limit(delta, band_limit_hz)
 
 
 def descend(
@@ -172,7 +167,7 @@ def generate(
     band = budget.band_limit_hz
     init = (torch.rand(x.shape if not config.classwise else (n_classes, x.shape[1]), generator=cpu_gen) * 2 - 1)
     if config.classwise:
-        class_delta = in_band(init.to(device) * budget.eps_max, band).clamp(-budget.eps_max, budget.eps_max)
+        class_delta = band_limit(init.to(device) * budget.eps_max, band).clamp(-budget.eps_max, budget.eps_max)
         delta = project(class_delta[y], x, eps, band)
     else:
         class_delta = None
@@ -235,7 +230,7 @@ def _classwise_round(
             class_delta.requires_grad_(True)
             loss = F.cross_entropy(model(xb + project(class_delta[yb], xb, eb, band_limit_hz)), yb)
             (grad,) = torch.autograd.grad(loss, class_delta)
-            class_delta = in_band(class_delta.detach() - step * grad.sign(), band_limit_hz).clamp(-eps_max, eps_max)
+            class_delta = band_limit(class_delta.detach() - step * grad.sign(), band_limit_hz).clamp(-eps_max, eps_max)
     return class_delta
 
 

@@ -135,6 +135,7 @@ def test_band_limit_removes_exactly_the_bins_above_the_cutoff():
     assert torch.allclose(out[0], _tone(1000), atol=1e-9)
     assert torch.allclose(out[1], _tone(4000), atol=1e-9)  # the cut-off bin itself is kept
     assert torch.equal(band_limit(torch.zeros(1, 100), 4000.0), torch.zeros(1, 100))
+    assert band_limit(x, None) is x  # no limit: the noise untouched
 
 
 def test_band_limit_is_part_of_the_budget_and_its_dict():
