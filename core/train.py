@@ -5,8 +5,10 @@ from __future__ import annotations
 
 import time
 from dataclasses import asdict, dataclass
+from typing import Protocol
 
 import torch
+from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
@@ -42,6 +44,22 @@ class VictimConfig:
 
     def to_dict(self) -> dict:
         return asdict(self)
+
+
+class BatchHook(Protocol):
+    """A thief's training-time move (augmentation, adversarial examples).
+
+    `setup` is called once on the fresh model (e.g. to switch on SpecAugment in its front end,
+    drawing from `generator`); `__call__` maps a training batch x [B, T], y [B] int64 to (inputs, targets), where
+    targets are class indices [B] or class probabilities [B, C] (mixup), with randomness
+    drawn from `generator` (CPU) so a victim seed fixes everything.
+    """
+
+    def setup(self, model: nn.Module, generator: torch.Generator) -> None: ...
+
+    def __call__(
+        self, model: nn.Module, x: torch.Tensor, y: torch.Tensor, n_classes: int, generator: torch.Generator
+    ) -> tuple[torch.Tensor, torch.Tensor]: ...
 
 
 @dataclass(frozen=True)
@@ -80,17 +98,22 @@ def train_victim(
     seed: int,
     progress: bool = True,
     desc: str = "victim",
+    batch_hook: BatchHook | None = None,
 ) -> VictimResult:
     """Train a fresh `config.model` on (train_x, train_y); test on (test_x, test_y) each epoch.
 
     Tensors: x [N, T] float, y [N] int64, all on one device (the model goes there too).
-    Deterministic on CPU for a given seed.
+    `batch_hook` (a thief's augmentation or adversarial examples) rewrites every training
+    batch. Deterministic on CPU for a given seed.
     """
     device = train_x.device
     torch.manual_seed(seed)
     model = build_model(config.model, n_classes).to(device)
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     generator = torch.Generator().manual_seed(seed)
+    hook_generator = torch.Generator().manual_seed(seed + 1_000_003)  # apart from the batch order
+    if batch_hook is not None:
+        batch_hook.setup(model, hook_generator)
     accuracies: list[float] = []
     start = time.perf_counter()
     bar = tqdm(range(config.epochs), desc=desc, unit="epoch", disable=not progress, leave=False)
@@ -101,8 +124,11 @@ def train_victim(
             idx = perm[lo : lo + config.batch_size]
             if len(idx) < 2:  # batch norm cannot train on a single clip
                 continue
+            inputs, targets = train_x[idx], train_y[idx]
+            if batch_hook is not None:
+                inputs, targets = batch_hook(model, inputs, targets, n_classes, hook_generator)
             optimizer.zero_grad(set_to_none=True)
-            F.cross_entropy(model(train_x[idx]), train_y[idx]).backward()
+            F.cross_entropy(model(inputs), targets).backward()
             optimizer.step()
         accuracies.append(accuracy_on(model, test_x, test_y))
         bar.set_postfix(test_acc=f"{accuracies[-1]:.3f}")

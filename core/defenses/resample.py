@@ -8,6 +8,8 @@ import numpy as np
 import soxr
 import torch
 
+from core.defenses.base import Defense
+
 
 def resample_round_trip(x: torch.Tensor, sample_rate_hz: int, via_hz: int, quality: str = "HQ") -> torch.Tensor:
     """Resample [N, T] clips to `via_hz` and back with soxr; same shape, dtype and device.
@@ -28,11 +30,19 @@ def resample_round_trip(x: torch.Tensor, sample_rate_hz: int, via_hz: int, quali
 
 
 @dataclass(frozen=True)
-class ResampleRoundTrip:
-    """Defense: resample to via_hz and back."""
+class ResampleRoundTrip(Defense):
+    """Resample to via_hz and back: the poster's 8 kHz (named plain "resample", as in the
+    leaderboard's entries), or another rate such as 11,025 Hz ("resample_11025")."""
 
     via_hz: int = 8000
-    name: str = "resample"
 
-    def __call__(self, x: torch.Tensor, sample_rate_hz: int) -> torch.Tensor:
+    def __post_init__(self) -> None:
+        if isinstance(self.via_hz, bool) or not isinstance(self.via_hz, int) or self.via_hz <= 0:
+            raise ValueError(f"resample via_hz must be a positive integer in Hz, got {self.via_hz!r}")
+
+    @property
+    def name(self) -> str:
+        return "resample" if self.via_hz == 8000 else f"resample_{self.via_hz}"
+
+    def transform(self, x: torch.Tensor, sample_rate_hz: int) -> torch.Tensor:
         return resample_round_trip(x, sample_rate_hz, self.via_hz)

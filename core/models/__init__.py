@@ -6,6 +6,8 @@ from collections.abc import Callable
 
 from torch import nn
 
+from core.models.bc_resnet import BCResNet
+from core.models.log_mel import LogMel
 from core.models.logmel_cnn import LogMelCNN
 from core.models.m5 import M5
 from core.registry import Registry
@@ -13,6 +15,7 @@ from core.registry import Registry
 MODELS: Registry[Callable[[int], nn.Module]] = Registry("model")
 MODELS.register("m5")(M5)
 MODELS.register("logmel_cnn")(LogMelCNN)
+MODELS.register("bc_resnet")(BCResNet)
 
 
 def build_model(name: str, n_classes: int) -> nn.Module:
@@ -20,4 +23,4 @@ def build_model(name: str, n_classes: int) -> nn.Module:
     return MODELS.get(name)(n_classes)
 
 
-__all__ = ["M5", "MODELS", "LogMelCNN", "build_model"]
+__all__ = ["M5", "MODELS", "BCResNet", "LogMel", "LogMelCNN", "build_model"]
