@@ -31,6 +31,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--data-root", help="Speech Commands root to use instead of the config's data")
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1, ...")
     p.add_argument("--seeds", help="victim seeds, comma-separated, e.g. 0,1,2")
+    p.add_argument("--victims", help="victim models, comma-separated, e.g. m5,bc_resnet")
     p.add_argument("--epochs", type=int, help="victim epochs")
     p.add_argument("--out", default="runs", help="output root (default: runs)")
     p.add_argument("--quick", action="store_true", help="smoke run on a tiny slice")
@@ -51,6 +52,8 @@ def overrides_from(args: argparse.Namespace) -> dict[str, dict[str, Any]]:
         except ValueError:
             raise ValueError(f"--seeds must be comma-separated integers, got {args.seeds!r}") from None
         over.setdefault("victims", {})["seeds"] = seeds
+    if args.victims:
+        over.setdefault("victims", {})["models"] = [m.strip() for m in args.victims.split(",") if m.strip()]
     if args.epochs is not None:
         over.setdefault("victims", {})["epochs"] = args.epochs
     return over
@@ -86,19 +89,27 @@ def main(argv: list[str] | None = None) -> int:
 
 def run_config(args: argparse.Namespace, out_root: Path) -> int:
     # Imported here so --list and --compare stay fast.
-    from bench.output import new_run_dir, write_run
+    from bench.matrix import run_matrix
+    from bench.output import new_run_dir, write_matrix, write_run
     from bench.run import run
     from core.device import pick_device
 
-    cfg = load_config(args.config, overrides_from(args))
+    overrides = overrides_from(args)
+    cfg = load_config(args.config, overrides)
     device = pick_device(args.device)
     command = "python -m bench " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if args.config else []))
     print(f"config {cfg.name} ({cfg.hash()}) on {device}")
-    output = run(cfg, Cache(out_root / "cache"), device, progress=not args.no_progress)
-    output.results["provenance"] = provenance()
-    output.results["command"] = command
-    run_dir = new_run_dir(out_root, cfg.name)
-    write_run(run_dir, output, command)
+    cache = Cache(out_root / "cache")
+    if cfg.matrix:
+        results = run_matrix(cfg, cache, device, overrides, progress=not args.no_progress)
+        results.update(provenance=provenance(), command=command)
+        run_dir = new_run_dir(out_root, cfg.name)
+        write_matrix(run_dir, results, command)
+    else:
+        output = run(cfg, cache, device, progress=not args.no_progress)
+        output.results.update(provenance=provenance(), command=command)
+        run_dir = new_run_dir(out_root, cfg.name)
+        write_run(run_dir, output, command)
     print((run_dir / "summary.md").read_text())
     print(f"wrote {run_dir}")
     return 0

@@ -94,7 +94,11 @@ class MetricsConfig:
 
 @dataclass(frozen=True)
 class BenchConfig:
-    """One experiment. budget = {} (or kind = "none") means no noise: clean victims only."""
+    """One experiment. budget = {} (or kind = "none") means no noise: clean victims only.
+
+    `matrix` names other configs to run as one thief matrix: each keeps its budget and
+    generation settings and takes this config's data, victims, defenses and metrics.
+    """
 
     name: str
     description: str = ""
@@ -104,8 +108,13 @@ class BenchConfig:
     victims: VictimsConfig = field(default_factory=VictimsConfig)
     defenses: tuple[dict[str, Any], ...] = ()
     metrics: MetricsConfig = field(default_factory=MetricsConfig)
+    matrix: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
+        if self.matrix and self.budget:
+            raise ValueError("a matrix config takes its budgets from the configs it names; remove [budget]")
+        for name in self.matrix:
+            config_path(name)
         if self.has_noise:
             budget_from_dict(self.budget)
         for spec in self.defenses:
@@ -120,6 +129,8 @@ class BenchConfig:
         settings come from MinMinConfig.to_dict, which leaves out the options that are off."""
         data = json.loads(json.dumps(dataclasses.asdict(self)))
         data["generation"] = self.generation.to_dict()
+        if not self.matrix:  # a plain config hashes as it did before matrices existed
+            del data["matrix"]
         return data
 
     def hash(self) -> str:

@@ -10,7 +10,7 @@ from pathlib import Path
 import numpy as np
 
 from bench import plots
-from bench.report import summary_markdown
+from bench.report import matrix_markdown, summary_markdown
 from bench.run import RunOutput
 from core.atomic import write_text_atomic
 from core.data import write_audio_atomic
@@ -66,3 +66,10 @@ def write_run(run_dir: Path, output: RunOutput, command: str) -> None:
             plots.segment_figure(clean, output.budget, run_dir / "fig1_segments.png", f"{name}: {train.ids[i]}")
             plots.waveform_figure(clean, protected, run_dir / "fig2_waveforms.png", f"{name}: {train.ids[i]}")
             plots.spectrogram_figure(clean, protected, run_dir / "spectrograms.png", train.sample_rate_hz)
+
+
+def write_matrix(run_dir: Path, results: dict, command: str) -> None:
+    """A thief matrix's results.json, summary.md and heat map."""
+    write_text_atomic(run_dir / "results.json", json.dumps(results, indent=1, allow_nan=False))
+    write_text_atomic(run_dir / "summary.md", matrix_markdown(results, command))
+    plots.matrix_figure(results, run_dir / "matrix.png")

@@ -12,6 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
+from bench.report import cell_means  # noqa: E402
 from core.budgets import Budget, segment_levels  # noqa: E402
 
 
@@ -87,4 +88,30 @@ def accuracy_figure(victims: dict[str, dict[str, list[dict[str, Any]]]], path: P
     bars.set(ylabel="peak accuracy (%)", ylim=(0, 100), title="peak over epochs, mean over seeds")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
+    plt.close(fig)
+
+
+def matrix_figure(results: dict[str, Any], path: Path) -> None:
+    """Heat map of the thief matrix: one panel per victim family, rows thieves, columns
+    configs, colour and number = peak clean-test accuracy (%, mean over seeds)."""
+    groups = cell_means(results["cells"])
+    thieves, configs = results["thieves"], list(results["members"])
+    victims = results["config"]["victims"]["models"]
+    fig, axes = plt.subplots(1, len(victims), figsize=(1.3 + 1.6 * len(configs) * len(victims), 0.9 + 0.38 * len(thieves)), squeeze=False)
+    image = None
+    for ax, victim in zip(axes[0], victims):
+        grid = np.full((len(thieves), len(configs)), np.nan)
+        for i, thief in enumerate(thieves):
+            for j, config in enumerate(configs):
+                peaks = groups.get((config, thief, victim))
+                if peaks:
+                    grid[i, j] = 100 * sum(peaks) / len(peaks)
+        image = ax.imshow(grid, cmap="RdYlGn_r", vmin=0, vmax=100, aspect="auto")
+        for i, j in np.argwhere(~np.isnan(grid)):
+            ax.text(j, i, f"{grid[i, j]:.0f}", ha="center", va="center", fontsize=8)
+        ax.set_xticks(range(len(configs)), configs, rotation=30, ha="right", fontsize=8)
+        ax.set_yticks(range(len(thieves)), thieves if ax is axes[0][0] else [""] * len(thieves), fontsize=8)
+        ax.set_title(f"victim {victim}", fontsize=10)
+    fig.colorbar(image, ax=axes[0].tolist(), label="peak clean-test accuracy (%)", shrink=0.8)
+    fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)

@@ -23,8 +23,13 @@ def provenance() -> dict[str, Any]:
             versions[name] = importlib.metadata.version(name)
         except importlib.metadata.PackageNotFoundError:
             versions[name] = None
+    import torch  # here, so that --compare need not load it
+
     return {
         "versions": versions,
+        # CPU results depend on it: oneDNN's reductions run in another order on another
+        # thread count, and a victim's training then takes another path (like another seed).
+        "torch_threads": torch.get_num_threads(),
         "git_commit": git_commit(),
         "date": datetime.now(timezone.utc).isoformat(timespec="seconds"),
         "platform": platform.platform(),
@@ -149,3 +154,58 @@ def compare_markdown(all_results: list[tuple[str, dict[str, Any]]]) -> str:
         cells = [_num((r.get("metrics") or {}).get(key), fmt) for _, r in all_results]
         lines.append(f"| {label} | " + " | ".join(cells) + " |")
     return "\n".join(lines) + "\n"
+
+
+def cell_means(cells: list[dict[str, Any]]) -> dict[tuple[str, str, str], list[float]]:
+    """{(config, thief, victim): peak accuracies over seeds}."""
+    groups: dict[tuple[str, str, str], list[float]] = {}
+    for c in cells:
+        groups.setdefault((c["config"], c["thief"], c["victim"]), []).append(c["peak"])
+    return groups
+
+
+def _cell(peaks: list[float] | None) -> str:
+    """Peak accuracy %: the mean ± std over seeds, or the one seed's figure."""
+    if not peaks:
+        return ""
+    return _pct(spread(peaks)) if len(peaks) > 1 else f"{100 * peaks[0]:.1f}"
+
+
+def matrix_markdown(results: dict[str, Any], command: str) -> str:
+    """One table per victim family (rows: thieves; columns: configs; cells: peak clean-test
+    accuracy %, mean ± std over seeds), each protected config's worst case and the thief
+    behind it, and the configs' perceptual figures."""
+    cfg, thieves = results["config"], results["thieves"]
+    configs = list(results["members"])
+    groups = cell_means(results["cells"])
+    first = next(iter(results["members"].values()))
+    data = first["data"]
+    lines = [
+        f"# {cfg['name']}",
+        "",
+        cfg.get("description", ""),
+        "",
+        f"Data: {data['train_clips']} train / {data['test_clips']} test clips, {len(data['classes'])} classes "
+        f"(fingerprint `{data['fingerprint']}`). Victims: {', '.join(cfg['victims']['models'])}, "
+        f"{cfg['victims']['epochs']} epochs, seeds {cfg['victims']['seeds']}. Device: {results['device']}.",
+        "Cells: peak clean-test accuracy (%) over epochs (mean ± std where several seeds); the `clean` column is a",
+        "model trained on clean clips under the same thief (what the thief costs), chance is "
+        f"{100 / len(data['classes']):.0f}%.",
+    ]
+    for victim in cfg["victims"]["models"]:
+        lines += ["", f"## Victim {victim}", "", "| thief | " + " | ".join(configs) + " |", "|---" * (len(configs) + 1) + "|"]
+        for thief in thieves:
+            cells = [groups.get((c, thief, victim)) for c in configs]
+            lines.append(f"| {thief} | " + " | ".join(_cell(v) for v in cells) + " |")
+    lines += ["", "## Worst case per config (over thieves and victims, seed means)", "", "| config | worst case % | thief | victim | PESQ-WB | STOI | median SNR dB |", "|---|---|---|---|---|---|---|"]
+    for c in (c for c in configs if results["members"][c]["generation"] is not None):
+        means = {(t, v): sum(p) / len(p) for (cc, t, v), p in groups.items() if cc == c}
+        (thief, victim), worst = max(means.items(), key=lambda kv: kv[1])
+        m = results["members"][c].get("metrics") or {}
+        lines.append(
+            f"| {c} | {100 * worst:.1f} | {thief} | {victim} | {_num(m.get('pesq_wb_mean'), '.2f')} "
+            f"| {_num(m.get('stoi_mean'), '.3f')} | {_num(m.get('snr_db_median'), '.1f')} |"
+        )
+    t = results["timings"]
+    lines += ["", "Timings: " + ", ".join(f"{k} {v:.0f} s" for k, v in t.items()), "", f"Command: `{command}`", ""]
+    return "\n".join(lines)

@@ -8,6 +8,7 @@ restarted, or a second config sharing its clean victims, reuses them.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,7 +19,7 @@ from bench.config import BenchConfig
 from bench.data import data_fingerprint, load_split
 from core.budgets import Budget, budget_from_dict
 from core.data import ClipSet
-from core.defenses import defense_from_dict
+from core.defenses import Defense, canonical_spec, defense_from_dict
 from core.hashing import stable_hash
 from core.metrics import budget_bands, summarize
 from core.models import build_model
@@ -70,22 +71,9 @@ def run(
         delta, generation = noise_for(cfg, budget, train, fingerprint, cache, device, progress, log)
         timings["generation_s"] = time.perf_counter() - t0
 
-    conditions = {}
-    if clean_victims or delta is None:
-        conditions["clean"] = (train.waveforms, "clean:" + fingerprint)
-    if delta is not None:
-        poisoned = train.waveforms + delta
-        noise_key = generation["key"]
-        conditions["poisoned"] = (poisoned, "poisoned:" + noise_key)
-        for spec in cfg.defenses:
-            defense = defense_from_dict(spec)
-            conditions[f"poisoned+{defense.name}"] = (
-                defense(poisoned, train.sample_rate_hz),
-                f"poisoned:{noise_key}+{stable_hash(spec)}",
-            )
-
+    conditions = training_sets(cfg, train, delta, generation.get("key"), fingerprint, clean_victims)
     t0 = time.perf_counter()
-    victims = train_victims(cfg, conditions, train.labels, test, fingerprint, cache, device, progress, log)
+    victims, thieves = train_victims(cfg, conditions, train.labels, test, fingerprint, cache, device, progress, log)
     timings["victims_s"] = time.perf_counter() - t0
 
     metrics = None
@@ -95,7 +83,7 @@ def run(
         log("metrics: SNR, segmental SNR, SNR per band" + (", PESQ-WB, STOI" if cfg.metrics.perceptual else ""))
         metrics = summarize(
             train.waveforms,
-            poisoned,
+            train.waveforms + delta,
             thresholds,
             segment_samples=segment_samples,
             level=level,
@@ -116,6 +104,7 @@ def run(
         },
         "generation": generation or None,
         "victims": victims,
+        "thieves": thieves,
         "metrics": metrics,
         "device": str(device),
         "timings": timings,
@@ -169,9 +158,56 @@ def noise_for(
     return delta, {**meta, "key": key, "cached": False}
 
 
+@dataclass(frozen=True)
+class TrainingSet:
+    """What one group of victims trains on: the config's clips (clean, or poisoned by its
+    noise) as a thief would use them. `make` builds the clips only when a victim needs them
+    (a codec pass over the whole set takes a while, and cached victims need none)."""
+
+    label: str
+    key: str
+    defense: Defense | None
+    spec: dict[str, Any] | None
+    make: Callable[[], torch.Tensor]
+
+
+def training_sets(
+    cfg: BenchConfig,
+    train: ClipSet,
+    delta: torch.Tensor | None,
+    noise_key: str | None,
+    fingerprint: str,
+    clean_victims: bool,
+) -> list[TrainingSet]:
+    """'clean' (when asked, or when there is no noise), then the config's own training set
+    (poisoned when there is noise) as it is and under each of the config's defenses:
+    'poisoned', 'poisoned+mp3_32k', ...; for a noiseless config 'clean+mp3_32k', ..."""
+    clean = train.waveforms
+    sets = []
+    if clean_victims or delta is None:
+        sets.append(TrainingSet("clean", "clean:" + fingerprint, None, None, lambda: clean))
+    if delta is None:
+        base, base_key, own = "clean", "clean:" + fingerprint, (lambda: clean)
+    else:
+        base, base_key, own = "poisoned", "poisoned:" + noise_key, (lambda: clean + delta)
+        sets.append(TrainingSet(base, base_key, None, None, own))
+    for raw in cfg.defenses:
+        defense, spec = defense_from_dict(raw), canonical_spec(raw)
+        sets.append(
+            TrainingSet(
+                f"{base}+{defense.name}",
+                f"{base_key}+{stable_hash(spec)}",
+                defense,
+                spec,
+                lambda d=defense: d.prepare(own(), clean, train.sample_rate_hz),
+            )
+        )
+    return sets
+
+
 def train_victims(
     cfg: BenchConfig,
-    conditions: dict[str, tuple[torch.Tensor, str]],
+    conditions: list[TrainingSet],
     train_y: torch.Tensor,
     test: ClipSet,
     fingerprint: str,
@@ -179,21 +215,30 @@ def train_victims(
     device: torch.device,
     progress: bool,
     log,
-) -> dict[str, dict[str, list[dict[str, Any]]]]:
-    """{condition: {model: [per-seed result dicts]}}; each (condition, model, seed) cached."""
+) -> tuple[dict[str, dict[str, list[dict[str, Any]]]], dict[str, dict[str, Any]]]:
+    """({condition: {model: [per-seed result dicts]}}, {condition: its defense spec and
+    preparation time}); each (condition, model, seed) is cached."""
     out: dict[str, dict[str, list[dict[str, Any]]]] = {}
+    thieves: dict[str, dict[str, Any]] = {}
     test_x, test_y = test.waveforms.to(device), test.labels.to(device)
-    for condition, (train_x, train_key) in conditions.items():
-        out[condition] = {}
+    for condition in conditions:
+        out[condition.label] = {}
+        thieves[condition.label] = {"defense": condition.spec, "prepare_s": None}
+        train_x = None
         for model in cfg.victims.models:
             victim = cfg.victims.victim(model)
             runs = []
             for seed in cfg.victims.seeds:
-                key = stable_hash({"train": train_key, "test": fingerprint, "victim": victim.to_dict(), "seed": seed})
+                key = stable_hash({"train": condition.key, "test": fingerprint, "victim": victim.to_dict(), "seed": seed})
                 found = cache.get_json("victims", key)
                 if found is None:
-                    result = train_victim(
-                        train_x.to(device),
+                    if train_x is None:
+                        t0 = time.perf_counter()
+                        train_x = condition.make().to(device)
+                        thieves[condition.label]["prepare_s"] = time.perf_counter() - t0
+                    trainer = condition.defense.train if condition.defense is not None else train_victim
+                    result = trainer(
+                        train_x,
                         train_y.to(device),
                         test_x,
                         test_y,
@@ -201,13 +246,13 @@ def train_victims(
                         victim,
                         seed,
                         progress=progress,
-                        desc=f"{condition} {model} seed {seed}",
+                        desc=f"{condition.label} {model} seed {seed}",
                     )
                     found = result.to_dict()
                     cache.put_json("victims", key, found)
-                    log(f"victim {condition:>18} {model} seed {seed}: peak {found['peak']:.3f} final {found['final']:.3f} ({found['seconds']:.0f} s)")
+                    log(f"victim {condition.label:>18} {model} seed {seed}: peak {found['peak']:.3f} final {found['final']:.3f} ({found['seconds']:.0f} s)")
                 else:
-                    log(f"victim {condition:>18} {model} seed {seed}: peak {found['peak']:.3f} (cached)")
+                    log(f"victim {condition.label:>18} {model} seed {seed}: peak {found['peak']:.3f} (cached)")
                 runs.append(found)
-            out[condition][model] = runs
-    return out
+            out[condition.label][model] = runs
+    return out, thieves

@@ -36,13 +36,11 @@ from leaderboard.submission import Submission, load_submission
 
 
 def defense_of(condition: str, has_noise: bool) -> str | None:
-    """Bench condition -> defense label: 'poisoned' -> 'none', 'poisoned+X' -> 'X'. The clean
-    condition is scored only for a noiseless submission (None: not part of the score)."""
-    if condition == "poisoned":
-        return "none"
-    if condition.startswith("poisoned+"):
-        return condition.removeprefix("poisoned+")
-    return "none" if condition == "clean" and not has_noise else None
+    """Bench condition -> defense label: 'poisoned' -> 'none', 'poisoned+X' -> 'X' (for a
+    noiseless submission 'clean' and 'clean+X' likewise); None: not part of the score (a
+    noise submission's clean victims)."""
+    data, _, defense = condition.partition("+")
+    return (defense or "none") if data == ("poisoned" if has_noise else "clean") else None
 
 
 def build_entry(submission: Submission, sha256: str, results: dict[str, Any], **provenance: Any) -> dict[str, Any]:

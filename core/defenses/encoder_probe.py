@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from sklearn.linear_model import LogisticRegression
@@ -192,7 +192,8 @@ class EncoderProbe(Defense):
 
     The encoder is the victim's model family (`victim.model`) built with embed_dim outputs:
     its last nn.Linear is the SimCLR projection head, and the probe reads that layer's input.
-    The victim's epochs, batch size and lr are not used; these fields replace them.
+    The victim's batch size and lr are not used (these fields replace them); its epochs
+    are the SSL passes unless `epochs` is set, so `--epochs` and `--quick` scale this thief too.
     Thief's knowledge: protected training clips (unlabeled) for pretraining, protected labels
     for the probe; no clean data, no outside data.
 
@@ -201,7 +202,7 @@ class EncoderProbe(Defense):
     and 64% (logmel_cnn) clean-test accuracy, still rising at the last epoch.
 
     Attributes:
-        epochs: SSL passes over the training clips.
+        epochs: SSL passes over the training clips; None takes the victim's epochs.
         embed_dim: projection-head outputs (the NT-Xent space).
         temperature: NT-Xent temperature, > 0.
         batch_size: clips per step (2 x batch_size views, each with 2 x batch_size - 2 negatives).
@@ -210,7 +211,7 @@ class EncoderProbe(Defense):
         probe_every: probe after every this many epochs (and after the last).
     """
 
-    epochs: int = 10
+    epochs: int | None = None
     embed_dim: int = 64
     temperature: float = 0.2
     batch_size: int = 64
@@ -221,6 +222,8 @@ class EncoderProbe(Defense):
     def __post_init__(self) -> None:
         for field in ("epochs", "embed_dim", "batch_size", "probe_every"):
             value = getattr(self, field)
+            if field == "epochs" and value is None:
+                continue
             if isinstance(value, bool) or not isinstance(value, int) or value < 1:
                 raise ValueError(f"encoder_probe {field} must be a positive integer, got {value!r}")
         if self.batch_size < 2:
@@ -249,4 +252,5 @@ class EncoderProbe(Defense):
     ) -> VictimResult:
         """Pretrain `victim.model` on train_x without labels, probe with train_y; clean-test
         accuracy per probe checkpoint (n_classes is implied by the labels)."""
-        return pretrain_and_probe(train_x, train_y, test_x, test_y, victim.model, self, seed, progress, desc)
+        probe = self if self.epochs is not None else replace(self, epochs=victim.epochs)
+        return pretrain_and_probe(train_x, train_y, test_x, test_y, victim.model, probe, seed, progress, desc)

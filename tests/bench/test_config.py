@@ -40,7 +40,7 @@ def test_include_merges_tables_and_top_level_replaces(tmp_path):
         ('[victims]\nepochs = "3"\n', "victims.epochs must be int"),
         ('[budget]\nkind = "constant"\neps = 2.0\n', "eps_linf must lie in"),
         ('[generation]\nsurrogate = "vgg"\n', "unknown model 'vgg'"),
-        ('[[defenses]]\nkind = "mp3"\n', "unknown defense 'mp3'"),
+        ('[[defenses]]\nkind = "jpeg"\n', "unknown defense 'jpeg'"),
         ('[data]\nsource = "speech_commands"\n', "needs data.root"),
         ('include = "c.toml"\n', "include cycle"),
         ("this is = not toml = \n", "not valid TOML"),

@@ -23,10 +23,11 @@ def tone_task(n_per_class: int, seed: int) -> tuple[torch.Tensor, torch.Tensor]:
     return torch.cat(xs), torch.cat(ys)
 
 
-def run(probe: EncoderProbe, model: str = "m5", seed: int = 0) -> VictimResult:
+def run(probe: EncoderProbe, model: str = "m5", seed: int = 0, victim_epochs: int = 10) -> VictimResult:
     x, y = tone_task(8, 0)
     tx, ty = tone_task(8, 1)
-    return probe.train(x, y, tx, ty, 2, VictimConfig(model=model), seed=seed, progress=False)
+    victim = VictimConfig(model=model, epochs=victim_epochs)
+    return probe.train(x, y, tx, ty, 2, victim, seed=seed, progress=False)
 
 
 def test_one_accuracy_per_checkpoint_and_learns_separable_task():
@@ -34,6 +35,11 @@ def test_one_accuracy_per_checkpoint_and_learns_separable_task():
     assert isinstance(result, VictimResult)
     assert len(result.test_accuracy) == 2  # after epoch 2 and after the last (3)
     assert result.peak == max(result.test_accuracy) >= 0.9 and result.seconds > 0
+
+
+def test_epochs_default_to_the_victims():
+    result = run(EncoderProbe(embed_dim=8, batch_size=8, probe_every=1), victim_epochs=2)
+    assert len(result.test_accuracy) == 2  # one probe per SSL epoch, two victim epochs
 
 
 def test_deterministic_under_seed():

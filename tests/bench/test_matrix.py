@@ -1,0 +1,67 @@
+"""The thief matrix end to end on a tiny slice (`--quick`): every cell, table and heat map."""
+
+import json
+
+import pytest
+
+from bench.__main__ import main, overrides_from, parse_args
+from bench.config import load_config
+from bench.matrix import member_configs, thief_of
+from core.defenses import defense_from_dict
+
+
+@pytest.fixture(scope="module")
+def matrix_run(tmp_path_factory):
+    out = tmp_path_factory.mktemp("runs")
+    assert main(["--config", "thieves", "--quick", "--out", str(out), "--no-progress"]) == 0
+    (run_dir,) = (out / "thieves").iterdir()
+    return run_dir
+
+
+def test_every_cell_is_measured_once(matrix_run):
+    r = json.loads((matrix_run / "results.json").read_text())
+    cfg = load_config("thieves")
+    thieves = ["none"] + [defense_from_dict(d).name for d in cfg.defenses]
+    assert r["thieves"] == thieves and list(r["members"]) == list(cfg.matrix)
+    cells = {(c["config"], c["thief"], c["victim"], c["seed"]) for c in r["cells"]}
+    assert len(cells) == len(r["cells"]) == len(cfg.matrix) * len(thieves) * len(cfg.victims.models)
+    assert all(0.0 <= c["peak"] <= 1.0 for c in r["cells"])
+    assert r["members"]["clean"]["generation"] is None
+    assert r["members"]["dynamic_013"]["metrics"]["linf_max"] <= 0.13 + 1e-6
+    assert r["members"]["dynamic_013"]["thieves"]["poisoned+mp3_32k"]["defense"] == {"kind": "mp3", "bitrate_kbps": 32}
+    assert "git_commit" in r["provenance"]
+
+
+def test_summary_and_heat_map(matrix_run):
+    summary = (matrix_run / "summary.md").read_text()
+    for victim in ("m5", "logmel_cnn", "bc_resnet"):
+        assert f"## Victim {victim}" in summary
+    assert "| mp3_32k |" in summary and "| clean | constant_008 | dynamic_013 | dynamic_018_inband |" in summary
+    assert "Worst case per config" in summary
+    assert (matrix_run / "matrix.png").read_bytes()[:4] == b"\x89PNG"
+
+
+def test_members_keep_their_budget_and_take_the_matrix_settings():
+    cfg = load_config("thieves")
+    members = {m.name: m for m in member_configs(cfg)}
+    assert members["constant_008"].budget["eps"] == 0.08 and members["constant_008"].generation.noise_first
+    assert all(m.defenses == cfg.defenses and m.victims == cfg.victims for m in members.values())
+    assert thief_of("poisoned") == thief_of("clean") == "none" and thief_of("clean+mp3_32k") == "mp3_32k"
+
+
+def test_a_matrix_with_a_budget_or_an_unknown_member_is_refused(tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text('matrix = ["clean"]\n[budget]\nkind = "constant"\neps = 0.01\n')
+    with pytest.raises(ValueError, match="remove \\[budget\\]"):
+        load_config(str(bad))
+    bad.write_text('matrix = ["nope"]\n')
+    with pytest.raises(ValueError, match="unknown config 'nope'"):
+        load_config(str(bad))
+
+
+def test_command_line_picks_victims_and_seeds():
+    args = parse_args(["--config", "thieves", "--victims", "m5, bc_resnet", "--seeds", "0,2"])
+    cfg = load_config("thieves", overrides_from(args))
+    assert cfg.victims.models == ("m5", "bc_resnet") and cfg.victims.seeds == (0, 2)
+    with pytest.raises(ValueError, match="unknown model 'vgg'"):
+        load_config("thieves", overrides_from(parse_args(["--config", "thieves", "--victims", "vgg"])))
