@@ -7,6 +7,7 @@ from typing import Any
 from core.budgets.band import band_limit, band_limit_problem
 from core.budgets.base import Budget
 from core.budgets.constant import ConstantBudget
+from core.budgets.envelope import Envelope, amplitude_envelope, interpolated_mask
 from core.budgets.mask_table import PAPER_TABLE, MaskTable, table_problems
 from core.budgets.segment_mask import SegmentMask, segment_levels
 from core.registry import Registry
@@ -33,10 +34,22 @@ def _segment_mask(spec: dict[str, Any]) -> Budget:
     )
 
 
+@BUDGETS.register("envelope")
+def _envelope(spec: dict[str, Any]) -> Budget:
+    _check_keys(spec, required={"eps_max"}, optional={"rows", "window_samples", "band_limit_hz"})
+    return Envelope(
+        eps_max=spec["eps_max"],
+        table=MaskTable.from_rows(spec["rows"]) if "rows" in spec else PAPER_TABLE,
+        window_samples=spec.get("window_samples", 1000),
+        band_limit_hz=spec.get("band_limit_hz"),
+    )
+
+
 def budget_from_dict(spec: dict[str, Any]) -> Budget:
     """Build a budget from config data: `{kind = "constant", eps = 0.08}` or
     `{kind = "segment_mask", eps_max = 0.13, rows = [...], segment_samples = 1000, level = "mean_abs"}`;
-    either kind takes an optional `band_limit_hz` (core.budgets.band)."""
+    or `{kind = "envelope", eps_max = 0.13, rows = [...], window_samples = 1000}` (core.budgets.envelope);
+    every kind takes an optional `band_limit_hz` (core.budgets.band)."""
     if "kind" not in spec:
         raise ValueError(f"budget needs a 'kind'; expected one of: {', '.join(BUDGETS.names())}")
     rest = {k: v for k, v in spec.items() if k != "kind"}
@@ -57,11 +70,14 @@ __all__ = [
     "PAPER_TABLE",
     "Budget",
     "ConstantBudget",
+    "Envelope",
     "MaskTable",
     "SegmentMask",
+    "amplitude_envelope",
     "band_limit",
     "band_limit_problem",
     "budget_from_dict",
+    "interpolated_mask",
     "segment_levels",
     "table_problems",
 ]

@@ -4,7 +4,7 @@ import pytest
 import torch
 from torch import nn
 
-from core.budgets import ConstantBudget, SegmentMask
+from core.budgets import ConstantBudget, Envelope, SegmentMask
 from core.models import build_model
 from core.noise import MinMinConfig, descend, generate, project
 
@@ -38,7 +38,7 @@ def defective_descend(model, x, y, delta, eps, step_fraction, steps):
     return descend(model, x, y, x + delta, eps, step_fraction, steps)
 
 
-@pytest.mark.parametrize("budget", [ConstantBudget(0.05), SegmentMask(0.13, segment_samples=100)])
+@pytest.mark.parametrize("budget", [ConstantBudget(0.05), SegmentMask(0.13, segment_samples=100), Envelope(0.13, window_samples=100)])
 def test_descend_gives_minus_eps_sign_grad_uncorrelated_with_x(budget):
     x = speech_like(16, 1000)
     y = torch.arange(16) % 2
