@@ -18,6 +18,7 @@ from typing import Any
 
 from core.budgets import budget_from_dict
 from core.defenses import defense_from_dict
+from core.numbers import is_finite_number
 from core.hashing import stable_hash
 from core.models import MODELS
 from core.noise import MinMinConfig
@@ -222,6 +223,8 @@ def _coerce(hint: Any, value: Any, key: str) -> Any:
     if origin in (typing.Union, types.UnionType):
         return value
     if hint is float and isinstance(value, int) and not isinstance(value, bool):
+        if not is_finite_number(value):
+            raise ValueError(f"{key} must be a number a float can hold, got an integer of {len(str(value))} digits")
         return float(value)
     if hint in (int, float, str, bool) and (type(value) is not hint):
         raise ValueError(f"{key} must be {hint.__name__}, got {value!r}")

@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from core.atomic import write_text_atomic
+from core.numbers import is_finite_number
 from leaderboard.protocol import KNOWN_VERSIONS
 from leaderboard.submission import NAME_PATTERN, budget_problems
 
@@ -183,7 +184,7 @@ def exact_keys(data: dict[str, Any], where: str, keys: tuple[str, ...]) -> list[
 
 
 def is_number(value: Any) -> bool:
-    return isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
+    return is_finite_number(value)
 
 
 class _Checker:

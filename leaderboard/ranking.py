@@ -9,6 +9,7 @@ front (worst-case peak vs PESQ-WB) is marked.
 from __future__ import annotations
 
 import csv
+import html
 import io
 import json
 from dataclasses import dataclass
@@ -109,14 +110,24 @@ def _fmt(value: float | None, spec: str, scale: float = 1.0) -> str:
 
 
 def _cell(text: str, table: bool = True) -> str:
-    """One line of Markdown text; '|' escaped only inside table cells, where it splits columns."""
-    line = " ".join(text.split())
+    """One line of submitted text made inert in Markdown: HTML escaped (no `<script>` or
+    other tags reach the rendered page), '|' escaped inside table cells, where it splits
+    columns."""
+    line = html.escape(" ".join(text.split()), quote=False)
     return line.replace("|", "\\|") if table else line
 
 
+def _csv_text(text: str) -> str:
+    """Submitted text for a CSV cell that a spreadsheet will not run: a leading =, +, -, @,
+    tab or carriage return (a formula, e.g. =HYPERLINK(...)) gets a ' before it (OWASP)."""
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
 def _url(link: str) -> str:
-    """A link that cannot end the Markdown link or split the table row early."""
-    return link.replace(" ", "%20").replace(")", "%29").replace("|", "%7C")
+    """A link that cannot end the Markdown link, split the table row early or open a tag."""
+    for char, code in ((" ", "%20"), (")", "%29"), ("|", "%7C"), ("<", "%3C"), (">", "%3E"), ('"', "%22")):
+        link = link.replace(char, code)
+    return link
 
 
 def render_markdown(entries: list[dict[str, Any]], bar: float = PROTECTION_BAR) -> str:
@@ -165,11 +176,11 @@ def render_csv(entries: list[dict[str, Any]], bar: float = PROTECTION_BAR) -> st
     writer.writerow(head)
     for row in rank_entries(entries, bar):
         e, s, b = row.entry, row.entry["scores"], row.entry["budget"]
-        cells = ["" if row.rank is None else row.rank, str(row.pareto).lower(), e["name"], "; ".join(e["authors"])]
+        cells = ["" if row.rank is None else row.rank, str(row.pareto).lower(), e["name"], _csv_text("; ".join(e["authors"]))]
         cells += [b["kind"], _num(b.get("eps_max", b.get("eps"))), _num(s["worst_case_peak"])]
         cells += [_num(peak_of(e, v, d)) for v, d in columns]
         cells += [_num(s["pesq_wb_mean"]), _num(s["stoi_mean"]), _num(s["snr_db_median"])]
-        cells += [e["protocol_version"], e["date"], e["link"] or "", row.note]
+        cells += [e["protocol_version"], e["date"], _csv_text(e["link"] or ""), row.note]
         writer.writerow(cells)
     return out.getvalue()
 

@@ -7,7 +7,6 @@ fixes the file in one pass instead of one error per try.
 
 from __future__ import annotations
 
-import math
 import re
 import tomllib
 from collections.abc import Callable
@@ -17,6 +16,7 @@ from typing import Any
 
 from core.budgets import band_limit_problem, budget_from_dict, table_problems
 from core.budgets.segment_mask import LEVELS
+from core.numbers import is_finite_number
 from core.registry import Registry
 
 MAX_FILE_BYTES = 64 * 1024
@@ -222,7 +222,6 @@ def text_problems(field: str, value: Any, max_chars: int) -> list[str]:
 
 
 def eps_problems(field: str, value: Any) -> list[str]:
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or not 0.0 < value <= EPS_LIMIT:
+    if not is_finite_number(value) or not 0.0 < value <= EPS_LIMIT:
         return [f"{field}: must be a number with 0 < {field.split('.')[-1]} <= {EPS_LIMIT}, got {value!r}"]
     return []

@@ -9,20 +9,19 @@ the paper table's noise energy at 4 kHz, leaderboard/README.md).
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import torch
 
 from core import SAMPLE_RATE_HZ
+from core.numbers import is_finite_number
 
 NYQUIST_HZ = SAMPLE_RATE_HZ / 2
 
 
 def band_limit_problem(value: object) -> str | None:
     """Why `value` is not a usable cut-off (a number with 0 < f < Nyquist), else None."""
-    ok = isinstance(value, (int, float)) and not isinstance(value, bool) and math.isfinite(value)
-    if not ok or not 0.0 < value < NYQUIST_HZ:
+    if not is_finite_number(value) or not 0.0 < value < NYQUIST_HZ:
         return (
             f"must be a number of Hz with 0 < band_limit_hz < {NYQUIST_HZ:g} (the Nyquist frequency at "
             f"{SAMPLE_RATE_HZ} Hz; leave it out for no limit), got {value!r}"

@@ -6,6 +6,8 @@ from typing import Any, Protocol
 
 import torch
 
+from core.numbers import is_finite_number
+
 
 class Budget(Protocol):
     """Maps clean clips to the noise bound eps(x, t).
@@ -37,8 +39,8 @@ def check_waveforms(x: torch.Tensor) -> None:
 
 def check_eps(name: str, value: float, upper: float = 1.0) -> float:
     """Validate an epsilon: a finite number in (0, upper]."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        raise ValueError(f"{name} must be a number, got {value!r}")
+    if not is_finite_number(value):
+        raise ValueError(f"{name} must be a finite number, got {value!r}")
     value = float(value)
     if not (0.0 < value <= upper):
         raise ValueError(f"{name} must lie in (0, {upper}], got {value}")

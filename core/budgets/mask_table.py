@@ -7,13 +7,14 @@ a segment that exceeds no threshold takes the last row's mask. The paper's Table
 
 from __future__ import annotations
 
-import math
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import torch
+
+from core.numbers import is_finite_number
 
 
 @dataclass(frozen=True)
@@ -117,7 +118,7 @@ def table_problems(thresholds: tuple[Any, ...], masks: tuple[Any, ...]) -> list[
 
 
 def _is_number(v: Any) -> bool:
-    return isinstance(v, (int, float)) and not isinstance(v, bool) and math.isfinite(v)
+    return is_finite_number(v)
 
 
 PAPER_TABLE = MaskTable(

@@ -10,7 +10,6 @@ larger radii cost an M5 much of its clean accuracy (the matrix's clean column sh
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
@@ -18,6 +17,7 @@ from torch import nn
 from torch.nn import functional as F
 
 from core.defenses.base import Defense
+from core.numbers import is_finite_number
 from core.train import BatchHook
 
 
@@ -67,13 +67,11 @@ class AdversarialTraining(Defense):
     step_fraction: float = 0.0
 
     def __post_init__(self) -> None:
-        if isinstance(self.eps_linf, bool) or not isinstance(self.eps_linf, (int, float)) or not (
-            math.isfinite(self.eps_linf) and 0 < self.eps_linf < 1
-        ):
+        if not (is_finite_number(self.eps_linf) and 0 < self.eps_linf < 1):
             raise ValueError(f"adversarial eps_linf must lie in (0, 1), got {self.eps_linf!r}")
         if isinstance(self.steps, bool) or not isinstance(self.steps, int) or self.steps < 1:
             raise ValueError(f"adversarial steps must be a positive integer, got {self.steps!r}")
-        if not isinstance(self.step_fraction, (int, float)) or not 0 <= self.step_fraction <= 1:
+        if not (is_finite_number(self.step_fraction) and 0 <= self.step_fraction <= 1):
             raise ValueError(f"adversarial step_fraction must lie in [0, 1] (0: 2.5 / steps), got {self.step_fraction!r}")
 
     @property

@@ -8,7 +8,6 @@ and rescales it every epoch, so this measures whether the shortcut survives that
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
@@ -18,6 +17,7 @@ from torch.nn import functional as F
 
 from core.defenses.base import Defense
 from core.defenses.gaussian_noise import mix_at_snr
+from core.numbers import is_finite_number
 from core.train import BatchHook
 
 
@@ -108,10 +108,10 @@ class TrainingAugment(Defense):
         }
         for name, ok in checks.items():
             value = getattr(self, name)
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or not math.isfinite(value) or not ok:
+            if not is_finite_number(value) or not ok:
                 raise ValueError(f"augment {name} is out of range: {value!r}")
         low_high = tuple(self.noise_snr_db)
-        if len(low_high) != 2 or not all(isinstance(v, (int, float)) and math.isfinite(v) for v in low_high) or low_high[0] > low_high[1]:
+        if len(low_high) != 2 or not all(is_finite_number(v) for v in low_high) or low_high[0] > low_high[1]:
             raise ValueError(f"augment noise_snr_db must be [low, high] in dB with low <= high, got {self.noise_snr_db!r}")
         object.__setattr__(self, "noise_snr_db", (float(low_high[0]), float(low_high[1])))
 

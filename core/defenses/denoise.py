@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import numpy as np
 import torch
 
 from core.defenses.base import Defense
+from core.numbers import is_finite_number
 
 
 def denoise(x: torch.Tensor, sample_rate_hz: int, prop_decrease: float = 1.0) -> torch.Tensor:
@@ -40,7 +40,7 @@ def denoise(x: torch.Tensor, sample_rate_hz: int, prop_decrease: float = 1.0) ->
 
 def _check_prop_decrease(prop_decrease: float) -> None:
     p = prop_decrease
-    if isinstance(p, bool) or not isinstance(p, (int, float)) or not math.isfinite(p) or not 0 <= p <= 1:
+    if not is_finite_number(p) or not 0 <= p <= 1:
         raise ValueError(f"denoise prop_decrease must be a number in [0, 1], got {p!r}")
 
 

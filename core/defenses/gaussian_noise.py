@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 
 from core.defenses.base import Defense
+from core.numbers import is_finite_number
 
 
 def mix_at_snr(x: torch.Tensor, noise: torch.Tensor, snr_db: float | torch.Tensor) -> torch.Tensor:
@@ -30,7 +30,7 @@ def add_gaussian_noise(x: torch.Tensor, snr_db: float, generator: torch.Generato
     """
     if x.ndim != 2:
         raise ValueError(f"waveforms must be [N, T], got {tuple(x.shape)}")
-    if isinstance(snr_db, bool) or not isinstance(snr_db, (int, float)) or not math.isfinite(snr_db):
+    if not is_finite_number(snr_db):
         raise ValueError(f"gaussian_noise snr_db must be a finite number in dB, got {snr_db!r}")
     noise = torch.randn(x.shape, generator=generator, dtype=torch.float32).to(x.device)
     return mix_at_snr(x, noise, snr_db)
@@ -45,7 +45,7 @@ class GaussianNoise(Defense):
 
     def __post_init__(self) -> None:
         s = self.snr_db
-        if isinstance(s, bool) or not isinstance(s, (int, float)) or not math.isfinite(s):
+        if not is_finite_number(s):
             raise ValueError(f"gaussian_noise snr_db must be a finite number in dB, got {s!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int) or self.seed < 0:
             raise ValueError(f"gaussian_noise seed must be a non-negative integer, got {self.seed!r}")

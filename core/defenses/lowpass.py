@@ -8,6 +8,7 @@ from dataclasses import dataclass
 import torch
 
 from core.defenses.base import Defense
+from core.numbers import is_finite_number
 
 
 def lowpass(x: torch.Tensor, sample_rate_hz: int, cutoff_hz: float, transition_hz: float = 200.0) -> torch.Tensor:
@@ -48,7 +49,7 @@ class LowPass(Defense):
 
     def __post_init__(self) -> None:
         c = self.cutoff_hz
-        if isinstance(c, bool) or not isinstance(c, (int, float)) or not math.isfinite(c) or c <= 0:
+        if not is_finite_number(c) or c <= 0:
             raise ValueError(f"lowpass cutoff_hz must be a positive finite number in Hz, got {c!r}")
 
     @property

@@ -3,12 +3,12 @@ protected some of the recordings or the thief mixes in clean ones of its own."""
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 import torch
 
 from core.defenses.base import Defense
+from core.numbers import is_finite_number
 
 
 def mix_clean(poisoned: torch.Tensor, clean: torch.Tensor, poison_rate: float, seed: int) -> torch.Tensor:
@@ -33,7 +33,7 @@ class PartialProtection(Defense):
 
     def __post_init__(self) -> None:
         rate = self.poison_rate
-        if isinstance(rate, bool) or not isinstance(rate, (int, float)) or not (math.isfinite(rate) and 0 < rate <= 1):
+        if not (is_finite_number(rate) and 0 < rate <= 1):
             raise ValueError(f"partial poison_rate must lie in (0, 1], got {rate!r}")
         if isinstance(self.seed, bool) or not isinstance(self.seed, int):
             raise ValueError(f"partial seed must be an integer, got {self.seed!r}")

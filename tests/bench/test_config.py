@@ -44,6 +44,7 @@ def test_include_merges_tables_and_top_level_replaces(tmp_path):
         ('[data]\nsource = "speech_commands"\n', "needs data.root"),
         ('include = "c.toml"\n', "include cycle"),
         ("this is = not toml = \n", "not valid TOML"),
+        ("[victims]\nlr = 1" + "0" * 400 + "\n", "victims.lr must be a number a float can hold"),
     ],
 )
 def test_invalid_configs_name_the_problem(tmp_path, text, message):

@@ -160,3 +160,15 @@ def test_band_limit_must_lie_below_nyquist(value):
         budget_from_dict({"kind": "constant", "eps": 0.08, "band_limit_hz": value})
     assert band_limit_problem(value) is not None
     assert band_limit_problem(7999.9) is None
+
+
+def test_huge_integers_are_refused_with_a_message_not_an_overflow():
+    from core.numbers import is_finite_number
+
+    assert not is_finite_number(10**400) and not is_finite_number(True) and is_finite_number(10**300)
+    with pytest.raises(ValueError, match="eps_linf must be a finite number"):
+        ConstantBudget(10**400)
+    with pytest.raises(ValueError, match=r"rows\[0\].threshold must be a number"):
+        MaskTable((10**400,), (1.0,))
+    with pytest.raises(ValueError, match="band_limit_hz must be"):
+        budget_from_dict({"kind": "constant", "eps": 0.1, "band_limit_hz": 10**400})

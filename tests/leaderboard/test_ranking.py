@@ -75,6 +75,22 @@ def test_markdown_escapes_cells_and_links():
     assert "[linked](https://example.org/x)" in md and "A \\| B, C D" in md
 
 
+def test_submitted_text_is_inert_in_markdown_html_and_spreadsheets():
+    e = make_entry("hostile", 0.2, 1.5)
+    e["authors"] = ['=HYPERLINK("http://evil.example","x")']
+    e["description"] = "<script>alert(1)</script> & <b>bold</b>"
+    e["link"] = 'https://example.org/"><script>'
+    md = render_markdown([e])
+    assert "<script>" not in md and "<b>" not in md
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; &amp; &lt;b&gt;bold&lt;/b&gt;" in md
+    assert "(https://example.org/%22%3E%3Cscript%3E)" in md
+    (row,) = csv.DictReader(io.StringIO(render_csv([e])))
+    assert row["authors"] == '\'=HYPERLINK("http://evil.example","x")'
+    plain = make_entry("plain", 0.2, 1.5)
+    (row,) = csv.DictReader(io.StringIO(render_csv([plain])))
+    assert row["authors"] == "; ".join(plain["authors"])  # ordinary text untouched
+
+
 def test_csv_has_numbers_at_full_precision():
     e = make_entry("precise", 0.123456789, 1.23456789)
     rows = list(csv.DictReader(io.StringIO(render_csv([e, make_entry("clean_reference", 0.9, None, "none")]))))

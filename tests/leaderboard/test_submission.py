@@ -86,6 +86,9 @@ def test_good_submission_has_no_problems():
         ({"budget__band_limit_hz": "4 kHz"}, "budget.band_limit_hz: must be a number of Hz"),
         ({"budget": {"kind": "constant", "eps": 0.08, "band_limit_hz": 0}}, "budget.band_limit_hz: must be a number"),
         ({"description": DELETE}, "description: missing (required)"),
+        ({"budget__eps_max": 10**400}, "budget.eps_max: must be a number"),  # no OverflowError
+        ({"budget__rows": [{"threshold": 10**400, "mask": 1.0}]}, "budget.rows[0].threshold: must be a number"),
+        ({"budget__band_limit_hz": -(10**400)}, "budget.band_limit_hz: must be a number of Hz"),
     ],
 )
 def test_each_bad_field_has_its_own_message(changes, expected):
