@@ -4,6 +4,7 @@ or repeated run reuses what is done. Keys are hashes of everything the result de
 from __future__ import annotations
 
 import json
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,16 @@ class Cache:
         return self.root / kind / f"{key}{suffix}"
 
     def get_json(self, kind: str, key: str) -> Any | None:
+        """The stored value, or None when there is none or it cannot be read (a damaged
+        file is reported on stderr and then counts as missing, so the work is redone)."""
         path = self.path(kind, key, ".json")
         if not path.is_file():
             return None
-        return json.loads(path.read_text())
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (UnicodeDecodeError, json.JSONDecodeError) as err:
+            print(f"cache: {path} cannot be read ({err}); computing it again", file=sys.stderr)
+            return None
 
     def put_json(self, kind: str, key: str, value: Any) -> None:
         write_text_atomic(self.path(kind, key, ".json"), json.dumps(value, indent=1))

@@ -23,7 +23,7 @@ from core.defenses import Defense, canonical_spec, defense_from_dict
 from core.hashing import stable_hash
 from core.metrics import budget_bands, summarize
 from core.models import build_model
-from core.noise import generate, load_noise, save_noise
+from core.noise import CorruptNoiseFile, generate, load_noise, save_noise
 from core.train import train_victim
 
 
@@ -126,9 +126,12 @@ def noise_for(
     key = stable_hash({"budget": budget.to_dict(), "generation": cfg.to_dict()["generation"], "data": fingerprint})
     path = cache.path("noise", key, ".pt")
     if path.is_file():
-        delta, meta = load_noise(path, train.ids)
-        log(f"noise: reused {path} ({meta['rounds']} rounds)")
-        return delta, {**meta, "key": key, "cached": True}
+        try:
+            delta, meta = load_noise(path, train.ids)
+            log(f"noise: reused {path} ({meta['rounds']} rounds)")
+            return delta, {**meta, "key": key, "cached": True}
+        except CorruptNoiseFile as err:
+            log(f"noise: {err}; generating it again")
     gen = cfg.generation
     log(f"noise: generating with {gen.surrogate} surrogate on {device} ({budget.to_dict()['kind']} budget)")
     torch.manual_seed(gen.seed)

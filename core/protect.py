@@ -51,7 +51,7 @@ from core.data.class_folders import list_audio_files
 from core.hashing import stable_hash
 from core.metrics import linf, pesq_wb, snr_db, stoi
 from core.models import build_model
-from core.noise import MinMinConfig, generate, load_noise, save_noise
+from core.noise import CorruptNoiseFile, MinMinConfig, generate, load_noise, save_noise
 
 MANIFEST_NAME = "manifest.csv"
 STATE_DIR_NAME = ".protect"
@@ -182,13 +182,16 @@ def noise_for(
     windows and saved there; the flag says whether it was loaded."""
     windows = [split_windows(s.audio) for s in sources]
     ids = [i for s, w in zip(sources, windows) for i in window_ids(s.rel, len(w))]
-    reused = path.is_file()
-    if reused:
+    delta = None
+    if path.is_file():
         try:
             delta = load_noise(path, ids)[0]
         except KeyError as err:
             raise ValueError(f"{path} does not match the input ({err}); delete it to regenerate") from None
-    else:
+        except CorruptNoiseFile as err:
+            tqdm.write(f"noise: {err}; generating it again", file=sys.stderr)
+    reused = delta is not None
+    if delta is None:
         labels = [s.label for s, w in zip(sources, windows) for _ in w]
         x = np.concatenate(windows)
         delta, meta = generate_noise(x, labels, n_classes, budget, minmin, surrogate, device, progress)

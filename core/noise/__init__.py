@@ -8,6 +8,6 @@ from core.noise.minmin import (
     generate,
     project,
 )
-from core.noise.store import load_noise, save_noise
+from core.noise.store import CorruptNoiseFile, load_noise, save_noise
 
-__all__ = ["MinMinConfig", "MinMinResult", "accuracy_on", "descend", "generate", "load_noise", "project", "save_noise"]
+__all__ = ["CorruptNoiseFile", "MinMinConfig", "MinMinResult", "accuracy_on", "descend", "generate", "load_noise", "project", "save_noise"]

@@ -18,16 +18,26 @@ def save_noise(path: str | Path, ids: tuple[str, ...] | list[str], delta: torch.
         torch.save({"ids": list(ids), "delta": delta.detach().cpu().contiguous(), "meta": meta}, tmp)
 
 
+class CorruptNoiseFile(ValueError):
+    """A noise file that cannot be read back (cut short, overwritten, not a noise file)."""
+
+
 def load_noise(path: str | Path, ids: tuple[str, ...] | list[str]) -> tuple[torch.Tensor, dict[str, Any]]:
     """The stored delta rows for `ids`, in that order, and the stored meta.
 
-    Loaded with weights_only=True: nothing in the file is executed. Raises KeyError naming
-    the first requested ID the file lacks.
+    Loaded with weights_only=True: nothing in the file is executed. Raises CorruptNoiseFile
+    when the file cannot be read as noise, KeyError naming the first requested ID it lacks.
     """
-    stored = torch.load(Path(path), map_location="cpu", weights_only=True)
-    position = {clip_id: i for i, clip_id in enumerate(stored["ids"])}
+    try:
+        stored = torch.load(Path(path), map_location="cpu", weights_only=True)
+        stored_ids, delta, meta = stored["ids"], stored["delta"], stored["meta"]
+        if not isinstance(delta, torch.Tensor) or delta.ndim != 2 or delta.shape[0] != len(stored_ids):
+            raise ValueError(f"delta of shape {getattr(delta, 'shape', None)} for {len(stored_ids)} IDs")
+    except Exception as err:  # whatever torch.load and a damaged archive raise
+        raise CorruptNoiseFile(f"{path} cannot be read as noise ({type(err).__name__}: {err})") from None
+    position = {clip_id: i for i, clip_id in enumerate(stored_ids)}
     missing = [i for i in ids if i not in position]
     if missing:
         raise KeyError(f"{path}: no noise for {len(missing)} clip(s), e.g. {missing[0]!r}")
     rows = torch.tensor([position[i] for i in ids], dtype=torch.long)
-    return stored["delta"][rows], stored["meta"]
+    return delta[rows], meta

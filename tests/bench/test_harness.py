@@ -69,3 +69,23 @@ def test_list_and_bad_config(capsys):
     assert "dynamic_013 " in capsys.readouterr().out
     assert main(["--config", "nope"]) == 2
     assert "unknown config" in capsys.readouterr().err
+
+
+def test_damaged_cache_files_are_redone_not_fatal(tmp_path, capsys):
+    import torch
+
+    from bench.cache import Cache
+    from core.noise import CorruptNoiseFile, load_noise, save_noise
+
+    cache = Cache(tmp_path)
+    cache.put_json("victims", "k", {"peak": 0.5})
+    assert cache.get_json("victims", "k") == {"peak": 0.5}
+    cache.path("victims", "k", ".json").write_text('{"peak": 0.')  # cut short
+    assert cache.get_json("victims", "k") is None and "computing it again" in capsys.readouterr().err
+    path = tmp_path / "noise.pt"
+    save_noise(path, ["a", "b"], torch.zeros(2, 4), {"rounds": 1})
+    assert load_noise(path, ["b"])[0].shape == (1, 4)
+    for damage in (path.read_bytes()[:50], b"", b"not a torch file"):
+        path.write_bytes(damage)
+        with pytest.raises(CorruptNoiseFile, match="cannot be read as noise"):
+            load_noise(path, ["a"])

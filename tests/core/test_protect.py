@@ -183,6 +183,19 @@ def test_rerun_reuses_noise_and_rewrites_only_deleted_output(first_run, monkeypa
     assert snapshot(in_dir) == before
 
 
+def test_a_cut_short_noise_file_is_reported_and_generated_again(first_run, tmp_path, capsys) -> None:
+    in_dir, first_out, config, _, _ = first_run
+    out_dir = tmp_path / "out"
+    shutil.copytree(first_out, out_dir)
+    (noise_file,) = (out_dir / ".protect").glob("noise-*.pt")
+    noise_file.write_bytes(noise_file.read_bytes()[:100])  # as a kill during a copy leaves it
+    (out_dir / "yes/a.wav").unlink()
+    summary = run(in_dir, out_dir, config)
+    assert "cannot be read as noise" in capsys.readouterr().err
+    assert not summary.noise_reused and summary.protected == 1
+    assert run(in_dir, out_dir, config).noise_reused  # the regenerated file reads back
+
+
 def test_overlapping_or_missing_folders_are_refused(first_run, tmp_path) -> None:
     in_dir, _, config, _, before = first_run
     for out_dir in (in_dir, in_dir / "protected", in_dir / "yes" / "out"):
