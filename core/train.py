@@ -13,7 +13,6 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from core.models import build_model
-from core.noise.minmin import accuracy_on
 
 
 @dataclass(frozen=True)
@@ -133,3 +132,15 @@ def train_victim(
         accuracies.append(accuracy_on(model, test_x, test_y))
         bar.set_postfix(test_acc=f"{accuracies[-1]:.3f}")
     return VictimResult(tuple(accuracies), time.perf_counter() - start, seed)
+
+
+@torch.no_grad()
+def accuracy_on(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 256) -> float:
+    """Fraction of x classified as y, batched; one host transfer."""
+    was_training = model.training
+    model.eval()
+    correct = torch.zeros((), dtype=torch.long, device=x.device)
+    for lo in range(0, len(x), batch_size):
+        correct += (model(x[lo : lo + batch_size]).argmax(-1) == y[lo : lo + batch_size]).sum()
+    model.train(was_training)
+    return correct.item() / max(len(x), 1)

@@ -25,7 +25,7 @@ from core.atomic import atomic_path, write_text_atomic
 from core.budgets import budget_from_dict
 from core.data import ClipSet, load_embedded, read_audio, write_audio_atomic
 from core.models import build_model
-from core.noise import accuracy_on
+from core.train import accuracy_on
 from demo.compare import pair_metrics
 from demo.examples import CLEAN, EXAMPLES_DIR, INDEX_FILE, SHIPPED_CONFIGS
 from demo.surrogate import (

@@ -28,6 +28,8 @@ from tqdm.auto import tqdm
 
 from core.budgets.band import band_limit
 from core.budgets.base import Budget
+from core.defenses.augment import TrainingAugment
+from core.train import accuracy_on
 
 
 @dataclass(frozen=True)
@@ -48,6 +50,10 @@ class MinMinConfig:
         lr: surrogate Adam learning rate.
         weight_decay: surrogate Adam weight decay.
         classwise: one delta per class instead of one per clip.
+        augment: expectation over transformation against the augmenting thief: every
+            surrogate training batch and every noise step sees x + delta through a fresh draw
+            of that thief's transforms (core.defenses.augment: speed, shift, noise, gain,
+            mixup), so the noise must lower the loss whatever the draw. Sample-wise only.
         noise_first: skip the surrogate's training in round 1, so the first noise update
             runs against the untrained surrogate. Its input gradients carry random features,
             not speech the surrogate has learned, so the noise becomes a shortcut that does
@@ -68,6 +74,7 @@ class MinMinConfig:
     weight_decay: float = 1e-4
     classwise: bool = False
     noise_first: bool = False
+    augment: bool = False
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -81,8 +88,10 @@ class MinMinConfig:
             raise ValueError(f"step_fraction must lie in (0, 1], got {self.step_fraction}")
         if not 0.0 < self.target_accuracy <= 1.0:
             raise ValueError(f"target_accuracy must lie in (0, 1], got {self.target_accuracy}")
+        if self.augment and self.classwise:
+            raise ValueError("augment (expectation over transformation) is for sample-wise noise; set classwise = false")
 
-    NEUTRAL: ClassVar[dict[str, Any]] = {"noise_first": False}
+    NEUTRAL: ClassVar[dict[str, Any]] = {"noise_first": False, "augment": False}
     """Options added after noise was cached and entries scored, with the value that means
     "off": `to_dict` (what cache keys and hashes are made of) leaves them out while they
     hold it, so those keys stay valid."""
@@ -120,6 +129,11 @@ def project(
     return (x + delta).clamp(-1.0, 1.0) - x
 
 
+View = Callable[[torch.Tensor, torch.Tensor], tuple[torch.Tensor, torch.Tensor]]
+"""What the surrogate sees of a batch: (inputs, targets) from (x + delta, y); targets are
+class indices or class probabilities."""
+
+
 def descend(
     model: nn.Module,
     x: torch.Tensor,
@@ -129,17 +143,21 @@ def descend(
     step_fraction: float,
     steps: int,
     band_limit_hz: float | None = None,
+    view: View | None = None,
 ) -> torch.Tensor:
     """`steps` signed-gradient descent steps on CE(model(x + delta), y) w.r.t. delta.
 
-    Args: x, delta, eps: [B, T]; y: [B]; band_limit_hz: the budget's (see `project`).
+    Args: x, delta, eps: [B, T]; y: [B]; band_limit_hz: the budget's (see `project`);
+    view: a differentiable transform of (x + delta, y) drawn afresh at every step
+    (expectation over transformation); None: the surrogate sees x + delta itself.
     Returns the new delta, detached, inside the budget.
     """
     step = step_fraction * eps
     delta = project(delta.detach(), x, eps, band_limit_hz)
     for _ in range(steps):
         delta.requires_grad_(True)
-        loss = F.cross_entropy(model(x + delta), y)
+        inputs, targets = (x + delta, y) if view is None else view(x + delta, y)
+        loss = F.cross_entropy(model(inputs), targets)
         (grad,) = torch.autograd.grad(loss, delta)
         delta = project(delta.detach() - step * grad.sign(), x, eps, band_limit_hz)
     return delta
@@ -172,6 +190,7 @@ def generate(
     else:
         class_delta = None
         delta = project(init.to(device) * eps, x, eps, band)
+    view = _augmenting_view(model, n_classes, config.seed) if config.augment else None
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     order = _batches(len(x), config.batch_size, cpu_gen)
     history: list[dict] = []
@@ -182,7 +201,8 @@ def generate(
         for _ in range(0 if config.noise_first and round_index == 1 else config.train_steps):
             idx = next(order).to(device)
             optimizer.zero_grad(set_to_none=True)
-            F.cross_entropy(model(x[idx] + delta[idx]), y[idx]).backward()
+            inputs, targets = (x[idx] + delta[idx], y[idx]) if view is None else view(x[idx] + delta[idx], y[idx])
+            F.cross_entropy(model(inputs), targets).backward()
             optimizer.step()
         model.eval()
         model.requires_grad_(False)
@@ -193,7 +213,7 @@ def generate(
             for lo in range(0, len(x), config.noise_batch_size):
                 sl = slice(lo, lo + config.noise_batch_size)
                 delta[sl] = descend(
-                    model, x[sl], y[sl], delta[sl], eps[sl], config.step_fraction, config.steps, band
+                    model, x[sl], y[sl], delta[sl], eps[sl], config.step_fraction, config.steps, band, view
                 )
         accuracy = accuracy_on(model, x + delta, y, config.noise_batch_size)
         model.requires_grad_(True)
@@ -207,6 +227,15 @@ def generate(
             break
     bar.close()
     return MinMinResult(delta=delta.detach(), class_delta=class_delta, history=history)
+
+
+def _augmenting_view(model: nn.Module, n_classes: int, seed: int) -> View:
+    """The augment thief's transforms (default settings) as a view, drawn from a generator of
+    their own, so the batch order and noise init stay those of the same seed without them."""
+    augment = TrainingAugment()
+    generator = torch.Generator().manual_seed(seed + 1)
+    augment.setup(model, generator)
+    return lambda inputs, y: augment(model, inputs, y, n_classes, generator)
 
 
 def _classwise_round(
@@ -232,18 +261,6 @@ def _classwise_round(
             (grad,) = torch.autograd.grad(loss, class_delta)
             class_delta = band_limit(class_delta.detach() - step * grad.sign(), band_limit_hz).clamp(-eps_max, eps_max)
     return class_delta
-
-
-@torch.no_grad()
-def accuracy_on(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 256) -> float:
-    """Fraction of x classified as y, batched; one host transfer."""
-    was_training = model.training
-    model.eval()
-    correct = torch.zeros((), dtype=torch.long, device=x.device)
-    for lo in range(0, len(x), batch_size):
-        correct += (model(x[lo : lo + batch_size]).argmax(-1) == y[lo : lo + batch_size]).sum()
-    model.train(was_training)
-    return correct.item() / max(len(x), 1)
 
 
 def _batches(n: int, batch_size: int, generator: torch.Generator):

@@ -128,9 +128,38 @@ def test_noise_first_updates_the_noise_before_any_training():
 
 
 def test_to_dict_leaves_out_options_that_are_off():
-    """Cache keys made before `noise_first` existed stay valid while it is off."""
-    assert "noise_first" not in MinMinConfig().to_dict()
+    """Cache keys made before `noise_first` and `augment` existed stay valid while they are off."""
+    assert "noise_first" not in MinMinConfig().to_dict() and "augment" not in MinMinConfig().to_dict()
     assert MinMinConfig(noise_first=True).to_dict()["noise_first"] is True
+    assert MinMinConfig(augment=True).to_dict()["augment"] is True
+    with pytest.raises(ValueError, match="augment .* is for sample-wise noise"):
+        MinMinConfig(augment=True, classwise=True)
+
+
+def test_descend_differentiates_through_the_view():
+    """With a view (here: time reversal), the exact min-min delta of a linear surrogate is the
+    reversed one: the gradient reaches delta through the transform."""
+    x = speech_like(8, 1000)
+    y = torch.arange(8) % 2
+    model = linear_surrogate(1000)
+    eps = ConstantBudget(0.05).eps(x)
+    delta = descend(model, x, y, torch.zeros_like(x), eps, 0.1, 20, view=lambda inputs, yb: (inputs.flip(1), yb))
+    assert torch.allclose(delta, expected_delta(model, y, eps).flip(1))
+
+
+def test_augment_draws_fresh_transforms_and_stays_deterministic_and_in_budget():
+    x = speech_like(16, 8000)
+    y = torch.arange(16) % 4
+    budget = SegmentMask(0.13, segment_samples=500)
+
+    def run(augment: bool, seed: int = 3):
+        torch.manual_seed(0)
+        config = MinMinConfig(steps=3, train_steps=2, max_rounds=2, batch_size=8, noise_batch_size=8, augment=augment, seed=seed)
+        return generate(build_model("m5", 4), x, y, budget, config, n_classes=4, progress=False).delta
+
+    eot, again, plain = run(True), run(True), run(False)
+    assert torch.equal(eot, again) and not torch.equal(eot, plain)
+    assert (eot.abs() <= budget.eps(x) + 1e-7).all() and eot.abs().max() > 0
 
 
 @pytest.mark.parametrize(
