@@ -8,6 +8,7 @@ from core.budgets.band import band_limit, band_limit_problem
 from core.budgets.base import Budget
 from core.budgets.constant import ConstantBudget
 from core.budgets.envelope import Envelope, amplitude_envelope, interpolated_mask
+from core.budgets.masking import Masking
 from core.budgets.mask_table import PAPER_TABLE, MaskTable, table_problems
 from core.budgets.segment_mask import SegmentMask, segment_levels
 from core.registry import Registry
@@ -45,10 +46,17 @@ def _envelope(spec: dict[str, Any]) -> Budget:
     )
 
 
+@BUDGETS.register("masking")
+def _masking(spec: dict[str, Any]) -> Budget:
+    _check_keys(spec, required={"margin_db"}, optional={"eps_max", "iterations", "band_limit_hz"})
+    return Masking(**spec)
+
+
 def budget_from_dict(spec: dict[str, Any]) -> Budget:
     """Build a budget from config data: `{kind = "constant", eps = 0.08}` or
     `{kind = "segment_mask", eps_max = 0.13, rows = [...], segment_samples = 1000, level = "mean_abs"}`;
-    or `{kind = "envelope", eps_max = 0.13, rows = [...], window_samples = 1000}` (core.budgets.envelope);
+    or `{kind = "envelope", eps_max = 0.13, rows = [...], window_samples = 1000}` (core.budgets.envelope)
+    or `{kind = "masking", margin_db = 0, eps_max = 0.1, iterations = 1}` (core.budgets.masking);
     every kind takes an optional `band_limit_hz` (core.budgets.band)."""
     if "kind" not in spec:
         raise ValueError(f"budget needs a 'kind'; expected one of: {', '.join(BUDGETS.names())}")
@@ -72,6 +80,7 @@ __all__ = [
     "ConstantBudget",
     "Envelope",
     "MaskTable",
+    "Masking",
     "SegmentMask",
     "amplitude_envelope",
     "band_limit",

@@ -29,6 +29,13 @@ class Budget(Protocol):
     def to_dict(self) -> dict[str, Any]: ...
 
 
+def noise_power_limit(budget: Budget, x: torch.Tensor) -> torch.Tensor | None:
+    """Allowed noise power per STFT bin [N, F, frames] for clips x when the budget limits it
+    (the masking budget, which then also has `shape(delta, limit)`); None for L-inf budgets."""
+    method = getattr(budget, "noise_power_limit", None)
+    return None if method is None else method(x)
+
+
 def check_waveforms(x: torch.Tensor) -> None:
     """Raise ValueError unless x is a floating [N, T] batch."""
     if x.ndim != 2:

@@ -5,7 +5,8 @@ One round alternates two minimisations of the same loss, CE(f(x + delta), y):
   2. for every batch, `steps` signed-gradient DESCENT steps on delta (min over noise),
      each of size `step_fraction * eps(x, t)`, projected onto |delta| <= eps(x, t) and
      x + delta in [-1, 1] (for a band-limited budget, after removing the noise's spectrum
-     above the budget's `band_limit_hz`).
+     above the budget's `band_limit_hz`; for a masking budget, after scaling each STFT bin
+     of the noise under the clean clip's masking threshold, and thoroughly once at the end).
 Rounds stop once round >= min_rounds and the surrogate's accuracy on x + delta reaches
 `target_accuracy`, or after `max_rounds`. The gradient is taken with respect to delta
 at the point x + delta: the model sees x + delta, and only delta is updated (the
@@ -17,6 +18,7 @@ Everything lives on `device`; the only host transfer is one accuracy scalar per 
 from __future__ import annotations
 
 import time
+from functools import partial
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
@@ -27,7 +29,7 @@ from torch.nn import functional as F
 from tqdm.auto import tqdm
 
 from core.budgets.band import band_limit
-from core.budgets.base import Budget
+from core.budgets.base import Budget, noise_power_limit
 from core.defenses.augment import TrainingAugment
 from core.train import accuracy_on
 
@@ -118,13 +120,24 @@ class MinMinResult:
         return len(self.history)
 
 
+Shape = Callable[[torch.Tensor], torch.Tensor]
+"""A budget's projection of a batch's noise beyond L-inf and band (the masking budget's
+per-bin power limit), for the clips of that batch."""
+
+
 def project(
-    delta: torch.Tensor, x: torch.Tensor, eps: torch.Tensor, band_limit_hz: float | None = None
+    delta: torch.Tensor,
+    x: torch.Tensor,
+    eps: torch.Tensor,
+    band_limit_hz: float | None = None,
+    shape: Shape | None = None,
 ) -> torch.Tensor:
-    """Remove delta's spectrum above `band_limit_hz` (None: keep it all), clamp |delta| <= eps
-    elementwise, then keep x + delta inside [-1, 1]. The clamps are exact; the band limit is
-    not (clamping puts a little energy back above it)."""
+    """Remove delta's spectrum above `band_limit_hz` (None: keep it all), apply `shape` (None:
+    nothing more), clamp |delta| <= eps elementwise, then keep x + delta inside [-1, 1]. The
+    clamps are exact; the band limit and the shape are not (clamping puts a little back)."""
     delta = band_limit(delta, band_limit_hz)
+    if shape is not None:
+        delta = shape(delta)
     delta = torch.maximum(torch.minimum(delta, eps), -eps)
     return (x + delta).clamp(-1.0, 1.0) - x
 
@@ -144,22 +157,24 @@ def descend(
     steps: int,
     band_limit_hz: float | None = None,
     view: View | None = None,
+    shape: Shape | None = None,
 ) -> torch.Tensor:
     """`steps` signed-gradient descent steps on CE(model(x + delta), y) w.r.t. delta.
 
     Args: x, delta, eps: [B, T]; y: [B]; band_limit_hz: the budget's (see `project`);
     view: a differentiable transform of (x + delta, y) drawn afresh at every step
-    (expectation over transformation); None: the surrogate sees x + delta itself.
+    (expectation over transformation); None: the surrogate sees x + delta itself;
+    shape: the budget's further projection for these clips (see `project`).
     Returns the new delta, detached, inside the budget.
     """
     step = step_fraction * eps
-    delta = project(delta.detach(), x, eps, band_limit_hz)
+    delta = project(delta.detach(), x, eps, band_limit_hz, shape)
     for _ in range(steps):
         delta.requires_grad_(True)
         inputs, targets = (x + delta, y) if view is None else view(x + delta, y)
         loss = F.cross_entropy(model(inputs), targets)
         (grad,) = torch.autograd.grad(loss, delta)
-        delta = project(delta.detach() - step * grad.sign(), x, eps, band_limit_hz)
+        delta = project(delta.detach() - step * grad.sign(), x, eps, band_limit_hz, shape)
     return delta
 
 
@@ -183,6 +198,9 @@ def generate(
     cpu_gen = torch.Generator().manual_seed(config.seed)
     eps = budget.eps(x)
     band = budget.band_limit_hz
+    limit = noise_power_limit(budget, x)
+    if limit is not None and config.classwise:
+        raise ValueError(f"a {budget.to_dict()['kind']} budget shapes each clip's own noise; set classwise = false")
     init = (torch.rand(x.shape if not config.classwise else (n_classes, x.shape[1]), generator=cpu_gen) * 2 - 1)
     if config.classwise:
         class_delta = band_limit(init.to(device) * budget.eps_max, band).clamp(-budget.eps_max, budget.eps_max)
@@ -212,8 +230,9 @@ def generate(
         else:
             for lo in range(0, len(x), config.noise_batch_size):
                 sl = slice(lo, lo + config.noise_batch_size)
+                shape = None if limit is None else partial(budget.shape, limit=limit[sl])
                 delta[sl] = descend(
-                    model, x[sl], y[sl], delta[sl], eps[sl], config.step_fraction, config.steps, band, view
+                    model, x[sl], y[sl], delta[sl], eps[sl], config.step_fraction, config.steps, band, view, shape
                 )
         accuracy = accuracy_on(model, x + delta, y, config.noise_batch_size)
         model.requires_grad_(True)
@@ -226,6 +245,10 @@ def generate(
         if round_index >= config.min_rounds and accuracy >= config.target_accuracy:
             break
     bar.close()
+    if limit is not None:  # the finished noise gets the budget's thorough projection
+        for lo in range(0, len(x), config.noise_batch_size):
+            sl = slice(lo, lo + config.noise_batch_size)
+            delta[sl] = project(delta[sl], x[sl], eps[sl], band, partial(budget.shape, limit=limit[sl], final=True))
     return MinMinResult(delta=delta.detach(), class_delta=class_delta, history=history)
 
 

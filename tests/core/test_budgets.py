@@ -110,7 +110,7 @@ def test_budget_from_dict():
     assert budget_from_dict({"kind": "constant", "eps": 0.08}) == ConstantBudget(0.08)
     b = budget_from_dict({"kind": "segment_mask", "eps_max": 0.13})
     assert b == SegmentMask(0.13)
-    with pytest.raises(ValueError, match="unknown budget kind 'psycho'.*constant, envelope, segment_mask"):
+    with pytest.raises(ValueError, match="unknown budget kind 'psycho'.*constant, envelope, masking, segment_mask"):
         budget_from_dict({"kind": "psycho"})
     with pytest.raises(ValueError, match="unknown key"):
         budget_from_dict({"kind": "constant", "eps": 0.1, "colour": 1})
