@@ -70,7 +70,7 @@ class Masking:
         """delta [B, T] projected under its clips' `noise_power_limit` [B, F, frames]:
         `iterations` passes during min-min, FINAL_ITERATIONS (or more) for the noise it returns."""
         passes = max(self.iterations, FINAL_ITERATIONS) if final else self.iterations
-        return project_under_threshold(delta, limit.double(), passes)
+        return project_under_threshold(delta, limit, passes)
 
     def to_dict(self) -> dict[str, Any]:
         data = {"kind": "masking", "margin_db": float(self.margin_db), "eps_max": float(self.eps_max), "iterations": self.iterations}

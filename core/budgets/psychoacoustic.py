@@ -19,7 +19,7 @@ Where this differs from Qin et al.'s reference code, and why:
   (ART's issues #929 and #1158 are NaN thresholds from log(0)): an all-zero clip gets the
   threshold in quiet relative to its own (silent) maximum, which allows no audible noise.
 
-Tensors are float64 inside; shapes are [N, T] for clips, [N, F, frames] for spectra.
+Thresholds are computed in float64, projections in float32; shapes are [N, T] for clips, [N, F, frames] for spectra.
 """
 
 from __future__ import annotations
@@ -51,26 +51,27 @@ def quiet_threshold_db(f_hz: torch.Tensor) -> torch.Tensor:
 
 
 def stft(x: torch.Tensor, n_fft: int = N_FFT, hop: int = HOP) -> torch.Tensor:
-    """Complex STFT [N, F, frames] with a periodic Hann window, centred with zero padding."""
-    window = torch.hann_window(n_fft, dtype=torch.float64, device=x.device)
-    return torch.stft(x.double(), n_fft, hop, window=window, center=True, pad_mode="constant", return_complex=True)
+    """Complex STFT [N, F, frames] in x's precision, periodic Hann window, centred with zero
+    padding."""
+    window = torch.hann_window(n_fft, dtype=x.dtype, device=x.device)
+    return torch.stft(x, n_fft, hop, window=window, center=True, pad_mode="constant", return_complex=True)
 
 
 def istft(spec: torch.Tensor, length: int, n_fft: int = N_FFT, hop: int = HOP) -> torch.Tensor:
-    """Inverse of `stft` (float64 [N, length])."""
-    window = torch.hann_window(n_fft, dtype=torch.float64, device=spec.device)
+    """Inverse of `stft` ([N, length], spec's precision)."""
+    window = torch.hann_window(n_fft, dtype=spec.real.dtype, device=spec.device)
     return torch.istft(spec, n_fft, hop, window=window, center=True, length=length)
 
 
 def power_of(spec: torch.Tensor, n_fft: int = N_FFT) -> torch.Tensor:
     """Qin et al.'s PSD scale: (sqrt(8/3) |X| / n_fft)^2, the Hann window's power gain undone."""
-    return (math.sqrt(8.0 / 3.0) * spec.abs() / n_fft) ** 2
+    return (8.0 / 3.0 / n_fft**2) * (spec.real.square() + spec.imag.square())
 
 
 def psd_db(x: torch.Tensor, n_fft: int = N_FFT, hop: int = HOP) -> tuple[torch.Tensor, torch.Tensor]:
     """(PSD in dB normalised to the clip's maximum at 96 dB [N, F, frames], that maximum's
     raw dB per clip [N]). Raw = 10 log10(power + 1e-20), finite for silence."""
-    raw = 10 * torch.log10(power_of(stft(x, n_fft, hop), n_fft) + _TINY)
+    raw = 10 * torch.log10(power_of(stft(x.double(), n_fft, hop), n_fft) + _TINY)
     peak = raw.amax(dim=(1, 2))
     return PSD_REFERENCE_DB - peak[:, None, None] + raw, peak
 
@@ -144,8 +145,10 @@ def allowed_power(threshold_db: torch.Tensor, peak_db: torch.Tensor, margin_db: 
 def project_under_threshold(delta: torch.Tensor, allowed: torch.Tensor, iterations: int = 3) -> torch.Tensor:
     """delta [N, T] with every STFT bin's power scaled down to at most `allowed` [N, F, frames]
     (phases kept), repeated `iterations` times because overlap-add of a modified STFT moves
-    the re-analysed spectrum a little. Returns delta's dtype; bins already under stay as they are."""
-    out = delta.double()
+    the re-analysed spectrum a little. Computed in float32 (a projection needs no more, and
+    it runs at every min-min step); returns delta's dtype; bins already under stay as they are."""
+    out = delta.float()
+    allowed = allowed.float()
     for _ in range(iterations):
         spec = stft(out)
         scale = (allowed / (power_of(spec) + _TINY)).sqrt().clamp(max=1.0)
