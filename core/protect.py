@@ -27,6 +27,7 @@ import csv
 import hashlib
 import io
 import sys
+import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
@@ -106,7 +107,20 @@ def check_folders(in_dir: str | Path, out_dir: str | Path) -> tuple[Path, Path]:
         raise ValueError(f"output folder {out_dir} is inside input folder {in_dir}; expected a folder outside it")
     if out_root in in_root.parents:
         raise ValueError(f"input folder {in_dir} is inside output folder {out_dir}; expected separate folders")
+    if out_root.exists() and not out_root.is_dir():
+        raise ValueError(f"output folder {out_dir} is a file; expected a folder (new or existing)")
     return in_root, out_root
+
+
+def prepare_output(out_root: Path) -> None:
+    """Create OUT_DIR and prove it writable by writing a file in it, so that a folder that
+    cannot take the results fails now, not after the noise is made."""
+    try:
+        out_root.mkdir(parents=True, exist_ok=True)
+        with tempfile.TemporaryFile(dir=out_root):
+            pass
+    except OSError as err:
+        raise ValueError(f"output folder {out_root} cannot be written: {err.strerror or err}") from None
 
 
 def class_of(rel: str) -> str | None:
@@ -358,10 +372,10 @@ def protect_folder(
     rels = list_audio_files(in_root)
     if not rels:
         raise ValueError(f"input folder {in_dir} holds no audio files; expected IN_DIR/<class>/<audio files>")
+    prepare_output(out_root)
     classes = sorted({c for c in map(class_of, rels) if c is not None})
     sources, skipped, digests = read_sources(in_root, rels, classes, progress)
     key = noise_key(budget, minmin, surrogate, digests)
-    out_root.mkdir(parents=True, exist_ok=True)
     manifest = out_root / MANIFEST_NAME
     previous = read_manifest(manifest)
     done = {

@@ -196,6 +196,18 @@ def test_a_cut_short_noise_file_is_reported_and_generated_again(first_run, tmp_p
     assert run(in_dir, out_dir, config).noise_reused  # the regenerated file reads back
 
 
+def test_an_output_that_cannot_be_written_is_refused_before_any_noise_work(first_run, tmp_path, monkeypatch) -> None:
+    in_dir, _, config, _, _ = first_run
+    monkeypatch.setattr(protect_module, "generate", lambda *a, **k: pytest.fail("noise work began"))
+    a_file = tmp_path / "taken.txt"
+    a_file.write_text("not a folder")
+    with pytest.raises(ValueError, match="is a file"):
+        run(in_dir, a_file, config)
+    with pytest.raises(ValueError, match="cannot be written"):
+        run(in_dir, a_file / "out", config)
+    assert a_file.read_text() == "not a folder"
+
+
 def test_overlapping_or_missing_folders_are_refused(first_run, tmp_path) -> None:
     in_dir, _, config, _, before = first_run
     for out_dir in (in_dir, in_dir / "protected", in_dir / "yes" / "out"):
