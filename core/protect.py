@@ -156,6 +156,11 @@ def window_ids(rel: str, count: int) -> list[str]:
     return [f"{rel}#{k}" for k in range(count)]
 
 
+def file_sha256(path: Path) -> str:
+    with path.open("rb") as f:
+        return hashlib.file_digest(f, "sha256").hexdigest()
+
+
 def read_sources(
     in_root: Path, rels: list[str], classes: list[str], progress: bool
 ) -> tuple[list[Source], dict[str, str], dict[str, str]]:
@@ -166,10 +171,12 @@ def read_sources(
     sources, skipped, digests = [], {}, {}
     for rel in tqdm(rels, desc="reading", unit="file", disable=not progress):
         path = in_root / rel
-        with path.open("rb") as f:
-            digests[rel] = hashlib.file_digest(f, "sha256").hexdigest()
         name = class_of(rel)
         try:
+            try:
+                digests[rel] = file_sha256(path)
+            except OSError as err:  # permissions, I/O errors: this file only, not the run
+                raise AudioError(f"{path}: cannot be read ({err.strerror or err})") from None
             if name is None:
                 raise AudioError(f"{path}: not inside a class folder; expected IN_DIR/<class>/...")
             audio = read_audio(path)

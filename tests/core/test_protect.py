@@ -208,6 +208,23 @@ def test_an_output_that_cannot_be_written_is_refused_before_any_noise_work(first
     assert a_file.read_text() == "not a folder"
 
 
+def test_an_unreadable_input_file_is_skipped_and_reported(first_run, tmp_path, monkeypatch, capsys) -> None:
+    in_dir, _, config, _, _ = first_run
+    readable = protect_module.file_sha256
+
+    def locked(path):  # as a file without read permission behaves (tests may run as root)
+        if path.name == "a.wav":
+            raise PermissionError(13, "Permission denied")
+        return readable(path)
+
+    monkeypatch.setattr(protect_module, "file_sha256", locked)
+    summary = run(in_dir, tmp_path / "out", config)
+    assert summary.skipped == len(GARBAGE) + 1 and summary.protected == len(FILES) - 1
+    assert "a.wav: cannot be read (Permission denied)" in capsys.readouterr().err
+    rows = {r["path"]: r for r in csv.DictReader((tmp_path / "out" / MANIFEST_NAME).open())}
+    assert rows["yes/a.wav"]["status"].startswith("skipped:")
+
+
 def test_overlapping_or_missing_folders_are_refused(first_run, tmp_path) -> None:
     in_dir, _, config, _, before = first_run
     for out_dir in (in_dir, in_dir / "protected", in_dir / "yes" / "out"):
