@@ -8,7 +8,7 @@ import sys
 from pathlib import Path
 from typing import Any
 
-from core.atomic import write_text_atomic
+from core.atomic import remove_stale_temporaries, write_text_atomic
 
 
 class Cache:
@@ -16,6 +16,7 @@ class Cache:
 
     def __init__(self, root: str | Path) -> None:
         self.root = Path(root)
+        remove_stale_temporaries(self.root)  # what killed runs left half-written
 
     def path(self, kind: str, key: str, suffix: str) -> Path:
         return self.root / kind / f"{key}{suffix}"

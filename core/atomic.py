@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import os
+import re
 import tempfile
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -33,6 +35,34 @@ def atomic_path(path: str | Path) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+STALE_AFTER_S = 3600.0
+"""A temporary file of atomic_path older than this belongs to a killed run (a live write
+takes seconds), so it may be removed."""
+
+
+TEMPORARY_NAME = re.compile(r"\..+\.[a-z0-9_]{8}\.tmp")
+"""atomic_path's temporary names: mkstemp's '.<name>.' prefix, 8 random characters, '.tmp'."""
+
+
+def remove_stale_temporaries(folder: str | Path, older_than_s: float = STALE_AFTER_S) -> list[Path]:
+    """Delete atomic_path's temporary files (.<name>.<random>.tmp) under `folder` that are
+    older than `older_than_s`: what killed runs leave behind. Returns what was removed."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        return []
+    now = time.time()
+    removed = []
+    for tmp in folder.rglob(".*.tmp"):
+        try:
+            ours = TEMPORARY_NAME.fullmatch(tmp.name) is not None
+            if ours and tmp.is_file() and now - tmp.stat().st_mtime > older_than_s:
+                tmp.unlink()
+                removed.append(tmp)
+        except FileNotFoundError:  # another process finished or removed it meanwhile
+            continue
+    return removed
 
 
 def _fsync(path: Path) -> None:

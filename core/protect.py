@@ -39,7 +39,7 @@ import torch
 from tqdm import tqdm
 
 from core import CLIP_SAMPLES, SAMPLE_RATE_HZ
-from core.atomic import write_text_atomic
+from core.atomic import remove_stale_temporaries, write_text_atomic
 from core.budgets.base import Budget
 from core.data.audio_io import (
     AudioError,
@@ -380,6 +380,7 @@ def protect_folder(
     if not rels:
         raise ValueError(f"input folder {in_dir} holds no audio files; expected IN_DIR/<class>/<audio files>")
     prepare_output(out_root)
+    remove_stale_temporaries(out_root)
     classes = sorted({c for c in map(class_of, rels) if c is not None})
     sources, skipped, digests = read_sources(in_root, rels, classes, progress)
     key = noise_key(budget, minmin, surrogate, digests)
