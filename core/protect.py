@@ -9,11 +9,16 @@ zero-padded); min-min noise is generated over all windows at once, stitched back
 The budget eps(x, t) is computed on the 16 kHz mono mix and holds exactly there. Resampling
 the noise to another rate changes its waveform (down to 8 kHz its peaks grew by a quarter in
 the tests), so the resampled noise is clamped again to eps held at the file's rate; the
-written file can still miss the budget slightly, by quantisation to the file's subtype
-(half an LSB for PCM, far more for lossy formats such as OGG or MP3). The manifest reports
-the L-inf measured on the written file: `linf_native` at the file's own rate over all
-channels (the delivered noise), and `linf` at 16 kHz mono like every other metric (for a
-file at another rate this re-resamples the noise, so it may read above the budget).
+written file can still miss the budget, by quantisation to the file's subtype: half an LSB
+for 16-bit and finer PCM, which counts as within budget (BUDGET_SLACK), but far more for
+8-bit PCM and lossy formats such as OGG or MP3. Such a file is written all the same and
+marked `over budget` (never `protected`), with the factor by which it misses; convert the
+input to FLAC or WAV for a protected copy. Float files that peak above full scale are
+skipped: x + noise must stay inside [-1, 1], so min-min would move such samples by more
+than eps. The manifest reports the L-inf measured on the written file: `linf_native` at the
+file's own rate over all channels (the delivered noise), and `linf` at 16 kHz mono like
+every other metric (for a file at another rate this re-resamples the noise, so it may read
+above the budget).
 
 Resume: the noise is stored by window ID in OUT_DIR/.protect/noise-<key>.pt, the key
 hashing the noise recipe (budget, min-min settings, surrogate) and the input bytes, so a
@@ -59,6 +64,11 @@ STATE_DIR_NAME = ".protect"
 METRIC_MAX_S = 30.0
 """Metrics look at the first 30 s of a file: PESQ and STOI on hour-long files take minutes."""
 PESQ_MIN_SAMPLES = SAMPLE_RATE_HZ // 4
+BUDGET_SLACK = 2.0**-15
+"""How far past eps a written sample may land and still count as within budget: one 16-bit
+LSB, the rounding of 16-bit PCM (twice its worst case). 8-bit and lossy files miss by far more."""
+PROTECTED = "protected"
+OVER_BUDGET = "over budget"
 MANIFEST_FIELDS = (
     "path", "class", "status", "sample_rate_hz", "channels", "duration_s",
     "snr_db", "linf", "linf_native", "pesq_wb", "stoi", "noise_key",
@@ -88,14 +98,21 @@ class ProtectSummary:
     noise_reused: bool
     seconds: float
     manifest: Path
+    over_budget: int = 0
 
     def __str__(self) -> str:
         noise = "reused" if self.noise_reused else "generated"
-        return (
+        lines = [
             f"protected {self.protected}, reused {self.reused}, skipped {self.skipped}, "
             f"failed {self.failed} file(s); noise {noise} for {self.windows} window(s); "
             f"{self.seconds:.1f} s; manifest {self.manifest}"
-        )
+        ]
+        if self.over_budget:
+            lines.append(
+                f"over budget {self.over_budget} file(s): written, but their format (8-bit or lossy) moves "
+                "samples by more than eps; see the manifest, and convert them to FLAC or WAV for protected copies"
+            )
+        return "\n".join(lines)
 
 
 def check_folders(in_dir: str | Path, out_dir: str | Path) -> tuple[Path, Path]:
@@ -156,6 +173,23 @@ def window_ids(rel: str, count: int) -> list[str]:
     return [f"{rel}#{k}" for k in range(count)]
 
 
+def check_full_scale(path: Path) -> None:
+    """AudioError for a float file whose samples reach beyond [-1, 1] (only float subtypes
+    can): min-min keeps x + noise inside [-1, 1], which would move those samples by more
+    than eps, so such a file could not be protected within its budget."""
+    try:
+        if sf.info(path).subtype not in ("FLOAT", "DOUBLE"):
+            return
+        peak = float(np.abs(sf.read(path, dtype="float64")[0]).max())
+    except (sf.SoundFileError, RuntimeError):
+        return  # not readable as audio: read_audio reports it
+    if peak > 1.0:
+        raise AudioError(
+            f"{path}: samples reach {peak:.3g}, beyond full scale [-1, 1]; the noise could not stay within "
+            "eps there (x + noise is kept inside [-1, 1]); normalise the file to a peak of at most 1 and run again"
+        )
+
+
 def file_sha256(path: Path) -> str:
     with path.open("rb") as f:
         return hashlib.file_digest(f, "sha256").hexdigest()
@@ -179,6 +213,7 @@ def read_sources(
                 raise AudioError(f"{path}: cannot be read ({err.strerror or err})") from None
             if name is None:
                 raise AudioError(f"{path}: not inside a class folder; expected IN_DIR/<class>/...")
+            check_full_scale(path)
             audio = read_audio(path)
             if audio.size == 0:
                 raise AudioError(f"{path}: under one sample at {SAMPLE_RATE_HZ} Hz; expected longer audio")
@@ -267,8 +302,14 @@ def add_noise(original: np.ndarray, noise_16k: np.ndarray, eps: np.ndarray, samp
     if sample_rate_hz != SAMPLE_RATE_HZ:
         noise_16k = soxr.resample(noise_16k.astype(np.float64), SAMPLE_RATE_HZ, sample_rate_hz, quality="HQ")
     noise = fix_length(noise_16k.astype(np.float64), n)
-    held = eps[np.minimum(np.arange(n) * SAMPLE_RATE_HZ // sample_rate_hz, len(eps) - 1)]
+    held = eps_held(eps, n, sample_rate_hz)
     return np.clip(original + np.clip(noise, -held, held)[:, None], -1.0, 1.0)
+
+
+def eps_held(eps_16k_values: np.ndarray, n: int, sample_rate_hz: int) -> np.ndarray:
+    """The 16-kHz eps [T16] held at another rate: [n], each sample taking the eps at or
+    just before its own time."""
+    return eps_16k_values[np.minimum(np.arange(n) * SAMPLE_RATE_HZ // sample_rate_hz, len(eps_16k_values) - 1)]
 
 
 def file_metrics(clean_16k: np.ndarray, protected_16k: np.ndarray, perceptual: bool) -> dict[str, float | None]:
@@ -292,13 +333,21 @@ def protect_file(
         known = sorted(sf.available_formats())
         raise ValueError(f"{src}: soundfile cannot write format {fmt!r}; expected one of {known}")
     original, _ = sf.read(src, dtype="float64", always_2d=True)
-    samples = add_noise(original, noise_16k, eps_16k(budget, clean_16k), rate_hz)
+    eps = eps_16k(budget, clean_16k)
+    samples = add_noise(original, noise_16k, eps, rate_hz)
     write_audio_atomic(dst, samples, rate_hz, subtype if sf.check_format(fmt, subtype) else None, fmt)
     written, _ = sf.read(dst, dtype="float64", always_2d=True)
     scores = file_metrics(clean_16k, read_audio(dst), perceptual)
-    scores["linf_native"] = float(np.abs(written - original).max())
+    moved = np.abs(fix_length(written.T, original.shape[0]).T - original).max(axis=1)
+    scores["linf_native"] = float(moved.max())
+    held = eps_held(eps, original.shape[0], rate_hz)
     fields = {"sample_rate_hz": rate_hz, "channels": channels, "duration_s": original.shape[0] / rate_hz, **scores}
-    return {k: _text(v) for k, v in fields.items()}
+    row = {k: _text(v) for k, v in fields.items()}
+    row["status"] = PROTECTED
+    if (moved > held + BUDGET_SLACK).any():
+        factor = float((moved / np.maximum(held, 1e-12)).max())
+        row["status"] = f"{OVER_BUDGET}: samples move by up to {factor:.2f} x eps after writing {fmt}/{subtype}"
+    return row
 
 
 def _text(value: float | int | None) -> str:
@@ -330,6 +379,11 @@ def write_manifest(path: Path, rows: list[Row]) -> None:
     write_text_atomic(path, buffer.getvalue())
 
 
+def is_written(status: str) -> bool:
+    """A manifest status for a file this tool wrote: protected, or over budget."""
+    return status == PROTECTED or status.startswith(OVER_BUDGET)
+
+
 def write_outputs(
     in_root: Path,
     out_root: Path,
@@ -346,7 +400,6 @@ def write_outputs(
         row = {"path": s.rel, "class": class_of(s.rel) or "", "noise_key": key}
         try:
             row |= protect_file(in_root / s.rel, out_root / s.rel, s.audio, noise[s.rel], budget, perceptual)
-            row["status"] = "protected"
         except (ValueError, OSError, sf.SoundFileError) as err:
             row["status"] = f"error: {err}"
             tqdm.write(f"error: {err}", file=sys.stderr)
@@ -389,7 +442,7 @@ def protect_folder(
     done = {
         rel
         for rel, row in previous.items()
-        if row["status"] == "protected" and row["noise_key"] == key and (out_root / rel).is_file()
+        if is_written(row["status"]) and row["noise_key"] == key and (out_root / rel).is_file()
     }
     to_write = [s for s in sources if s.rel not in done]
     noise, noise_reused = {}, True
@@ -403,9 +456,11 @@ def protect_folder(
     written = write_outputs(in_root, out_root, to_write, noise, budget, key, perceptual, progress)
     rows |= written
     write_manifest(manifest, [rows[rel] for rel in rels])
-    failed = sum(row["status"] != "protected" for row in written.values())
+    failed = sum(not is_written(row["status"]) for row in written.values())
+    over = sum(row["status"].startswith(OVER_BUDGET) for row in written.values())
     return ProtectSummary(
-        protected=len(written) - failed,
+        protected=len(written) - failed - over,
+        over_budget=over,
         reused=len(done),
         skipped=len(skipped),
         failed=failed,

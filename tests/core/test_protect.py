@@ -225,6 +225,29 @@ def test_an_unreadable_input_file_is_skipped_and_reported(first_run, tmp_path, m
     assert rows["yes/a.wav"]["status"].startswith("skipped:")
 
 
+def test_files_that_cannot_hold_the_budget_are_never_reported_protected(tmp_path, capsys) -> None:
+    in_dir = tmp_path / "in"
+    (in_dir / "yes").mkdir(parents=True)
+    (in_dir / "no").mkdir()
+    loud = speechlike(1.0, 16_000, 1, 0)
+    loud[100] = 1.5  # a float file beyond full scale
+    sf.write(in_dir / "yes/hot.wav", loud, 16_000, subtype="FLOAT")
+    sf.write(in_dir / "yes/byte.wav", speechlike(1.0, 16_000, 1, 1), 16_000, subtype="PCM_U8")
+    sf.write(in_dir / "yes/lossy.ogg", speechlike(1.0, 16_000, 1, 2), 16_000, format="OGG", subtype="VORBIS")
+    sf.write(in_dir / "no/fine.wav", speechlike(1.0, 16_000, 1, 3), 16_000, subtype="PCM_16")
+    summary = run(in_dir, tmp_path / "out", write_tiny_config(tmp_path))
+    rows = {r["path"]: r for r in csv.DictReader((tmp_path / "out" / MANIFEST_NAME).open())}
+    assert rows["yes/hot.wav"]["status"].startswith("skipped:") and "beyond full scale" in rows["yes/hot.wav"]["status"]
+    for rel in ("yes/byte.wav", "yes/lossy.ogg"):
+        assert rows[rel]["status"].startswith("over budget: samples move by up to"), rows[rel]
+        assert (tmp_path / "out" / rel).is_file()
+    assert rows["no/fine.wav"]["status"] == "protected"
+    assert (summary.protected, summary.over_budget, summary.skipped, summary.failed) == (1, 2, 1, 0)
+    assert "over budget 2 file(s)" in str(summary)
+    again = run(in_dir, tmp_path / "out", write_tiny_config(tmp_path))
+    assert (again.reused, again.protected, again.over_budget) == (3, 0, 0)  # written once, not redone
+
+
 def test_overlapping_or_missing_folders_are_refused(first_run, tmp_path) -> None:
     in_dir, _, config, _, before = first_run
     for out_dir in (in_dir, in_dir / "protected", in_dir / "yes" / "out"):
