@@ -20,11 +20,11 @@ from bench.data import data_fingerprint, load_split
 from core.budgets import Budget, budget_from_dict
 from core.data import ClipSet
 from core.defenses import Defense, canonical_spec, defense_from_dict
-from core.hashing import stable_hash
+from core.hashing import compute_context, stable_hash
 from core.metrics import budget_bands, summarize
 from core.models import build_model
 from core.noise import CorruptNoiseFile, generate, load_noise, save_noise
-from core.train import train_victim
+from core.train import VictimConfig, train_victim
 
 
 @dataclass
@@ -35,6 +35,12 @@ class RunOutput:
     train: ClipSet
     delta: torch.Tensor | None
     budget: Budget | None
+
+
+def computed_on(device: torch.device) -> dict[str, Any]:
+    """Where a result was computed, stored with it: the cache key's context, the device's
+    full name and torch's CPU thread count (CPU results depend on it, see provenance)."""
+    return {**compute_context(device), "device_name": str(device), "threads": torch.get_num_threads()}
 
 
 def log_line(message: str) -> None:
@@ -112,6 +118,18 @@ def run(
     return RunOutput(results, train, delta, budget)
 
 
+def noise_cache_key(cfg: BenchConfig, budget: Budget, fingerprint: str, device: torch.device) -> str:
+    """Cache key of a config's noise: budget, generation settings, data and compute context."""
+    recipe = {"budget": budget.to_dict(), "generation": cfg.to_dict()["generation"], "data": fingerprint}
+    return stable_hash({**recipe, "context": compute_context(device)})
+
+
+def victim_cache_key(train_key: str, test_fingerprint: str, victim: VictimConfig, seed: int, device: torch.device) -> str:
+    """Cache key of one victim: its training set, test set, recipe, seed and compute context."""
+    recipe = {"train": train_key, "test": test_fingerprint, "victim": victim.to_dict(), "seed": seed}
+    return stable_hash({**recipe, "context": compute_context(device)})
+
+
 def noise_for(
     cfg: BenchConfig,
     budget: Budget,
@@ -122,8 +140,9 @@ def noise_for(
     progress: bool,
     log,
 ) -> tuple[torch.Tensor, dict[str, Any]]:
-    """Cached noise for (budget, generation settings, data), else generate and cache it."""
-    key = stable_hash({"budget": budget.to_dict(), "generation": cfg.to_dict()["generation"], "data": fingerprint})
+    """Cached noise for (budget, generation settings, data, compute context), else generate
+    and cache it."""
+    key = noise_cache_key(cfg, budget, fingerprint, device)
     path = cache.path("noise", key, ".pt")
     if path.is_file():
         try:
@@ -155,6 +174,7 @@ def noise_for(
         "clips_per_second": len(train) * result.rounds / seconds if seconds else None,
         "clips": len(train),
         "device": str(device),
+        "computed": computed_on(device),
     }
     delta = result.delta.cpu()
     save_noise(path, train.ids, delta, meta)
@@ -232,7 +252,7 @@ def train_victims(
             victim = cfg.victims.victim(model)
             runs = []
             for seed in cfg.victims.seeds:
-                key = stable_hash({"train": condition.key, "test": fingerprint, "victim": victim.to_dict(), "seed": seed})
+                key = victim_cache_key(condition.key, fingerprint, victim, seed, device)
                 found = cache.get_json("victims", key)
                 if found is None:
                     if train_x is None:
@@ -251,7 +271,7 @@ def train_victims(
                         progress=progress,
                         desc=f"{condition.label} {model} seed {seed}",
                     )
-                    found = result.to_dict()
+                    found = {**result.to_dict(), "computed": computed_on(device)}
                     cache.put_json("victims", key, found)
                     log(f"victim {condition.label:>18} {model} seed {seed}: peak {found['peak']:.3f} final {found['final']:.3f} ({found['seconds']:.0f} s)")
                 else:

@@ -54,7 +54,7 @@ from core.data.audio_io import (
     write_audio_atomic,
 )
 from core.data.class_folders import list_audio_files
-from core.hashing import stable_hash
+from core.hashing import compute_context, stable_hash
 from core.metrics import linf, pesq_wb, snr_db, stoi
 from core.models import build_model
 from core.noise import CorruptNoiseFile, MinMinConfig, generate, load_noise, save_noise
@@ -146,10 +146,13 @@ def class_of(rel: str) -> str | None:
     return parts[0] if len(parts) > 1 else None
 
 
-def noise_key(budget: Budget, minmin: MinMinConfig, surrogate: str, digests: dict[str, str]) -> str:
-    """Hash of what determines the noise: the recipe and every input file's path and bytes."""
+def noise_key(
+    budget: Budget, minmin: MinMinConfig, surrogate: str, digests: dict[str, str], device: torch.device | str
+) -> str:
+    """Hash of what determines the noise: the recipe, every input file's path and bytes, and
+    the compute context (device kind, torch version: core.hashing.compute_context)."""
     data = {"budget": budget.to_dict(), "minmin": minmin.to_dict(), "surrogate": surrogate, "files": digests}
-    return stable_hash(data)
+    return stable_hash({**data, "context": compute_context(device)})
 
 
 def window_count(num_samples: int, window_samples: int = CLIP_SAMPLES) -> int:
@@ -436,7 +439,7 @@ def protect_folder(
     remove_stale_temporaries(out_root)
     classes = sorted({c for c in map(class_of, rels) if c is not None})
     sources, skipped, digests = read_sources(in_root, rels, classes, progress)
-    key = noise_key(budget, minmin, surrogate, digests)
+    key = noise_key(budget, minmin, surrogate, digests, device)
     manifest = out_root / MANIFEST_NAME
     previous = read_manifest(manifest)
     done = {

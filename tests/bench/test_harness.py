@@ -89,3 +89,42 @@ def test_damaged_cache_files_are_redone_not_fatal(tmp_path, capsys):
         path.write_bytes(damage)
         with pytest.raises(CorruptNoiseFile, match="cannot be read as noise"):
             load_noise(path, ["a"])
+
+
+def test_cache_keys_change_with_device_torch_version_and_cache_format(monkeypatch):
+    """Noise made on a GPU, or by another torch, or cached in an older format, is never reused."""
+    import torch
+
+    import core.hashing
+    from bench.config import load_config
+    from bench.run import noise_cache_key, victim_cache_key
+    from core.budgets import budget_from_dict
+    from core.protect import noise_key
+    from core.train import VictimConfig
+
+    cfg = load_config("dynamic_013")
+    budget = budget_from_dict(cfg.budget)
+
+    def keys(device: str) -> tuple[str, str, str]:
+        return (
+            noise_cache_key(cfg, budget, "fp", torch.device(device)),
+            victim_cache_key("poisoned:k", "fp", VictimConfig(), 0, torch.device(device)),
+            noise_key(budget, cfg.generation.minmin(), "m5", {"a.wav": "0" * 64}, device),
+        )
+
+    cpu = keys("cpu")
+    assert keys("cpu") == cpu and keys("cpu:0") == cpu  # the kind of device, not its index
+    seen = {cpu}
+    for change in ("device", "torch", "format"):
+        with monkeypatch.context() as m:
+            if change == "device":
+                variant = keys("cuda")
+            elif change == "torch":
+                m.setattr(torch, "__version__", "9.9.9")
+                variant = keys("cpu")
+            else:
+                m.setattr(core.hashing, "CACHE_FORMAT", core.hashing.CACHE_FORMAT + 1)
+                variant = keys("cpu")
+        assert all(a != b for a, b in zip(variant, cpu)), change
+        seen.add(variant)
+    assert len(seen) == 4
