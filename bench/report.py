@@ -77,18 +77,25 @@ def _num(value: float | None, fmt: str) -> str:
     return "n/a" if value is None else format(value, fmt)
 
 
-def summary_markdown(results: dict[str, Any], command: str) -> str:
-    """The paper-style table (clean / poisoned / defended) and the perceptual figures."""
-    cfg = results["config"]
-    data = results["data"]
-    lines = [
+def _heading(cfg: dict[str, Any], data: dict[str, Any], device: str) -> list[str]:
+    """A run summary's title, description, and data and victim line."""
+    return [
         f"# {cfg['name']}",
         "",
         cfg.get("description", ""),
         "",
         f"Data: {data['train_clips']} train / {data['test_clips']} test clips, {len(data['classes'])} classes "
         f"(fingerprint `{data['fingerprint']}`). Victims: {', '.join(cfg['victims']['models'])}, "
-        f"{cfg['victims']['epochs']} epochs, seeds {cfg['victims']['seeds']}. Device: {results['device']}.",
+        f"{cfg['victims']['epochs']} epochs, seeds {cfg['victims']['seeds']}. Device: {device}.",
+    ]
+
+
+def summary_markdown(results: dict[str, Any], command: str) -> str:
+    """The paper-style table (clean / poisoned / defended) and the perceptual figures."""
+    cfg = results["config"]
+    data = results["data"]
+    lines = [
+        *_heading(cfg, data, results["device"]),
         "",
         "## Clean test accuracy (%), mean ± std over seeds",
         "",
@@ -181,13 +188,7 @@ def matrix_markdown(results: dict[str, Any], command: str) -> str:
     first = next(iter(results["members"].values()))
     data = first["data"]
     lines = [
-        f"# {cfg['name']}",
-        "",
-        cfg.get("description", ""),
-        "",
-        f"Data: {data['train_clips']} train / {data['test_clips']} test clips, {len(data['classes'])} classes "
-        f"(fingerprint `{data['fingerprint']}`). Victims: {', '.join(cfg['victims']['models'])}, "
-        f"{cfg['victims']['epochs']} epochs, seeds {cfg['victims']['seeds']}. Device: {results['device']}.",
+        *_heading(cfg, data, results["device"]),
         "Cells: peak clean-test accuracy (%) over epochs (mean ± std where several seeds); the `clean` column is a",
         "model trained on clean clips under the same thief (what the thief costs), chance is "
         f"{100 / len(data['classes']):.0f}%.",
