@@ -45,7 +45,7 @@ def test_entries_were_scored_by_the_current_protocol():
 
 
 def test_tried_tables_are_valid_and_were_not_submitted():
-    """leaderboard/tried/ holds the tables of the README's "Quieter than the paper's table", so
+    """leaderboard/tried/ holds the tables of leaderboard/FINDINGS.md, "Quieter than the paper's table", so
     `python -m leaderboard seeds leaderboard/tried/NAME.toml` reproduces each row."""
     tried = sorted((LEADERBOARD_ROOT / "tried").glob("*.toml"))
     assert len(tried) == 6
