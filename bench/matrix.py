@@ -17,12 +17,9 @@ from typing import Any
 import torch
 
 from bench.cache import Cache
+from bench.conditions import NO_THIEF, thief_of
 from bench.config import BenchConfig, load_config
 from bench.run import log_line, run
-
-NO_THIEF = "none"
-"""Row label of victims trained on a member's training set as it is."""
-
 
 def member_configs(cfg: BenchConfig, overrides: dict[str, dict[str, Any]] | None = None) -> list[BenchConfig]:
     """The member configs with the matrix's data, victims, defenses and metrics. `overrides`
@@ -36,11 +33,6 @@ def member_configs(cfg: BenchConfig, overrides: dict[str, dict[str, Any]] | None
             dataclasses.replace(member, data=cfg.data, victims=cfg.victims, defenses=cfg.defenses, metrics=cfg.metrics)
         )
     return members
-
-
-def thief_of(condition: str) -> str:
-    """'poisoned' / 'clean' -> 'none'; 'poisoned+mp3_32k' -> 'mp3_32k'."""
-    return condition.partition("+")[2] or NO_THIEF
 
 
 def matrix_cells(members: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:

@@ -6,7 +6,8 @@ import pytest
 
 from bench.__main__ import main, overrides_from, parse_args
 from bench.config import load_config
-from bench.matrix import member_configs, thief_of
+from bench.conditions import thief_of
+from bench.matrix import member_configs
 from core.defenses import defense_from_dict
 
 
