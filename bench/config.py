@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from bench.conditions import NO_THIEF
 from core.budgets import budget_from_dict
 from core.defenses import defense_from_dict
 from core.numbers import is_finite_number
@@ -71,12 +72,25 @@ class VictimsConfig:
     batch_size: int = 64
     lr: float = 0.01
     weight_decay: float = 1e-4
+    thieves: dict[str, Any] = field(default_factory=dict)
+    """{model: [thief, ...]}: a model named here trains only under those thieves (defense
+    labels such as "opus_16k", or "none" for the training set as is); others under every one.
+    Cuts a protocol to the cells that decide its worst case."""
 
     def __post_init__(self) -> None:
         if not self.models or not self.seeds:
             raise ValueError("victims.models and victims.seeds must not be empty")
         for name in self.models:
             self.victim(name)
+        for model, thieves in self.thieves.items():
+            if model not in self.models:
+                raise ValueError(f"victims.thieves names {model!r}, which is not in victims.models {list(self.models)}")
+            if not isinstance(thieves, list) or not thieves or not all(isinstance(t, str) for t in thieves):
+                raise ValueError(f"victims.thieves.{model} must be a non-empty list of thief names, got {thieves!r}")
+
+    def trains_under(self, model: str, thief: str) -> bool:
+        """Whether `model` trains under `thief` (see `thieves`)."""
+        return model not in self.thieves or thief in self.thieves[model]
 
     def victim(self, model: str) -> VictimConfig:
         MODELS.get(model)
@@ -118,8 +132,11 @@ class BenchConfig:
             config_path(name)
         if self.has_noise:
             budget_from_dict(self.budget)
-        for spec in self.defenses:
-            defense_from_dict(spec)
+        labels = {NO_THIEF} | {defense_from_dict(spec).name for spec in self.defenses}
+        for model, thieves in self.victims.thieves.items():
+            unknown = sorted(set(thieves) - labels)
+            if unknown:
+                raise ValueError(f"victims.thieves.{model}: unknown thief {unknown}; this config has {sorted(labels)}")
 
     @property
     def has_noise(self) -> bool:
@@ -132,6 +149,8 @@ class BenchConfig:
         data["generation"] = self.generation.to_dict()
         if not self.matrix:  # a plain config hashes as it did before matrices existed
             del data["matrix"]
+        if not self.victims.thieves:  # ... and as before per-model thieves existed
+            del data["victims"]["thieves"]
         return data
 
     def hash(self) -> str:

@@ -171,6 +171,18 @@ def cell_means(cells: list[dict[str, Any]]) -> dict[tuple[str, str, str], list[f
     return groups
 
 
+def worst_cases(results: dict[str, Any]) -> dict[str, tuple[float, str, str]]:
+    """{config: (worst peak over thieves x victims, seed means; its thief; its victim)} for each
+    matrix member, the clean one included (what the thieves reach on clean data)."""
+    groups = cell_means(results["cells"])
+    out = {}
+    for c in results["members"]:
+        means = {(t, v): sum(p) / len(p) for (cc, t, v), p in groups.items() if cc == c}
+        (thief, victim), worst = max(means.items(), key=lambda kv: kv[1])
+        out[c] = (worst, thief, victim)
+    return out
+
+
 def _cell(peaks: list[float] | None) -> str:
     """Peak accuracy %: the mean ± std over seeds, or the one seed's figure."""
     if not peaks:
@@ -197,11 +209,12 @@ def matrix_markdown(results: dict[str, Any], command: str) -> str:
         lines += ["", f"## Victim {victim}", "", "| thief | " + " | ".join(configs) + " |", "|---" * (len(configs) + 1) + "|"]
         for thief in thieves:
             cells = [groups.get((c, thief, victim)) for c in configs]
-            lines.append(f"| {thief} | " + " | ".join(_cell(v) for v in cells) + " |")
+            if any(v is not None for v in cells):  # victims.thieves may leave a row out
+                lines.append(f"| {thief} | " + " | ".join(_cell(v) for v in cells) + " |")
     lines += ["", "## Worst case per config (over thieves and victims, seed means)", "", "| config | worst case % | thief | victim | PESQ-WB | STOI | median SNR dB |", "|---|---|---|---|---|---|---|"]
+    worst_of = worst_cases(results)
     for c in (c for c in configs if results["members"][c]["generation"] is not None):
-        means = {(t, v): sum(p) / len(p) for (cc, t, v), p in groups.items() if cc == c}
-        (thief, victim), worst = max(means.items(), key=lambda kv: kv[1])
+        worst, thief, victim = worst_of[c]
         m = results["members"][c].get("metrics") or {}
         lines.append(
             f"| {c} | {100 * worst:.1f} | {thief} | {victim} | {_num(m.get('pesq_wb_mean'), '.2f')} "

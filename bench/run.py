@@ -15,6 +15,7 @@ from typing import Any
 import torch
 
 from bench.cache import Cache
+from bench.conditions import thief_of
 from bench.config import BenchConfig
 from bench.data import data_fingerprint, load_split
 from core.budgets import Budget, budget_from_dict
@@ -249,6 +250,8 @@ def train_victims(
         thieves[condition.label] = {"defense": condition.spec, "prepare_s": None}
         train_x = None
         for model in cfg.victims.models:
+            if not cfg.victims.trains_under(model, thief_of(condition.label)):
+                continue
             victim = cfg.victims.victim(model)
             runs = []
             for seed in cfg.victims.seeds:

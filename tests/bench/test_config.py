@@ -45,6 +45,9 @@ def test_include_merges_tables_and_top_level_replaces(tmp_path):
         ('include = "c.toml"\n', "include cycle"),
         ("this is = not toml = \n", "not valid TOML"),
         ("[victims]\nlr = 1" + "0" * 400 + "\n", "victims.lr must be a number a float can hold"),
+        ('[victims]\nthieves = { bc_resnet = ["none"] }\n', "names 'bc_resnet', which is not in victims.models"),
+        ('[victims]\nthieves = { m5 = [] }\n', "victims.thieves.m5 must be a non-empty list"),
+        ('[victims]\nthieves = { m5 = ["jpeg"] }\n', r"victims.thieves.m5: unknown thief \['jpeg'\]"),
     ],
 )
 def test_invalid_configs_name_the_problem(tmp_path, text, message):
@@ -62,6 +65,14 @@ def test_overrides_are_applied_and_validated():
     assert cfg.victims.epochs == 2 and cfg.victims.seeds == (1, 2) and cfg.data.root == "/x"
     with pytest.raises(ValueError, match="victims: victim epochs must be a positive integer, got 0"):
         load_config("dynamic_013", {"victims": {"epochs": 0}})
+
+
+def test_per_model_thieves_pick_cells_and_leave_other_hashes_alone(tmp_path):
+    text = '[victims]\nmodels = ["m5", "bc_resnet"]\nthieves = { bc_resnet = ["resample"] }\n[[defenses]]\nkind = "resample"\n'
+    cfg = load_config(write(tmp_path, text))
+    assert cfg.victims.trains_under("m5", "none") and cfg.victims.trains_under("bc_resnet", "resample")
+    assert not cfg.victims.trains_under("bc_resnet", "none")
+    assert "thieves" not in load_config("dynamic_013").to_dict()["victims"]  # configs without it hash as before
 
 
 def test_hash_is_stable_and_sensitive():
