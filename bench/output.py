@@ -69,7 +69,9 @@ def write_run(run_dir: Path, output: RunOutput, command: str) -> None:
 
 
 def write_matrix(run_dir: Path, results: dict, command: str) -> None:
-    """A thief matrix's results.json, summary.md and heat map."""
+    """A thief matrix's results.json, summary.md, heat map and, when members have noise,
+    its worst case against PESQ-WB and STOI (pareto.png)."""
     write_text_atomic(run_dir / "results.json", json.dumps(results, indent=1, allow_nan=False))
     write_text_atomic(run_dir / "summary.md", matrix_markdown(results, command))
     plots.matrix_figure(results, run_dir / "matrix.png")
+    plots.pareto_figure(results, run_dir / "pareto.png")

@@ -12,7 +12,7 @@ import matplotlib.pyplot as plt  # noqa: E402
 import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
-from bench.report import cell_means  # noqa: E402
+from bench.report import cell_means, worst_cases  # noqa: E402
 from core.budgets import Budget, segment_levels  # noqa: E402
 
 
@@ -115,3 +115,37 @@ def matrix_figure(results: dict[str, Any], path: Path) -> None:
     fig.colorbar(image, ax=axes[0].tolist(), label="peak clean-test accuracy (%)", shrink=0.8)
     fig.savefig(path, dpi=110, bbox_inches="tight")
     plt.close(fig)
+
+
+def pareto_figure(results: dict[str, Any], path: Path) -> bool:
+    """Protection against audibility for a matrix's protected members: worst-case peak
+    accuracy (over its thieves and victims) against mean PESQ-WB and against mean STOI, with
+    chance and the clean member's worst case as reference lines. Lower right is better.
+    Returns False (and writes nothing) when no member has PESQ-WB."""
+    worst = worst_cases(results)
+    points = [
+        (name, 100 * worst[name][0], m["pesq_wb_mean"], m["stoi_mean"])
+        for name, member in results["members"].items()
+        if member["generation"] is not None and (m := member.get("metrics") or {}).get("pesq_wb_mean") is not None
+    ]
+    if not points:
+        return False
+    chance = 100 / len(next(iter(results["members"].values()))["data"]["classes"])
+    clean = next((100 * worst[n][0] for n, member in results["members"].items() if member["generation"] is None), None)
+    fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
+    for ax, column, label in ((axes[0], 2, "mean PESQ-WB (1-4.64, higher is quieter)"), (axes[1], 3, "mean STOI (0-1, higher is more intelligible)")):
+        for k, point in enumerate(sorted(points, key=lambda p: p[column])):
+            ax.scatter(point[column], point[1], color="tab:red", zorder=3)
+            ax.annotate(point[0], (point[column], point[1]), xytext=(6, 8 if k % 2 else -12), textcoords="offset points", fontsize=8)
+        ax.axhline(chance, color="0.5", ls=":", lw=1, label=f"chance ({chance:.0f}%)")
+        if clean is not None:
+            ax.axhline(clean, color="tab:blue", ls="--", lw=1, label=f"clean data under the same thieves ({clean:.0f}%)")
+        ax.set(xlabel=label)
+        ax.grid(alpha=0.3)
+    axes[0].set(ylabel="worst-case peak accuracy (%)", ylim=(0, 100))
+    axes[0].legend(fontsize=8, loc="upper left")
+    fig.suptitle(f"{results['config']['name']}: protection (lower is better) against audibility", fontsize=10)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)
+    return True

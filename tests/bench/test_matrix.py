@@ -40,6 +40,7 @@ def test_summary_and_heat_map(matrix_run):
     assert "| mp3_32k |" in summary and "| clean | constant_008 | dynamic_013 | dynamic_018_inband |" in summary
     assert "Worst case per config" in summary
     assert (matrix_run / "matrix.png").read_bytes()[:4] == b"\x89PNG"
+    assert (matrix_run / "pareto.png").read_bytes()[:4] == b"\x89PNG"  # worst case against PESQ-WB and STOI
 
 
 def test_members_keep_their_budget_and_take_the_matrix_settings():
