@@ -4,7 +4,10 @@ IN_DIR holds one folder per class (labels are the top-level folder names; files 
 deeper). Every file is read as 16 kHz mono and cut into 1-s windows (the last one
 zero-padded); min-min noise is generated over all windows at once, stitched back per file
 (padding dropped), resampled to the file's own rate, added to every channel, clipped to
-[-1, 1] and written to OUT_DIR under the same relative path, format and subtype.
+[-1, 1] and written to OUT_DIR under the same relative path, format and subtype. Min-min
+optimizes only noise that gets written: none in the padding, and none above the file's own
+Nyquist frequency (an 8 kHz file keeps nothing above 4 kHz), so the surrogate cannot lean on
+noise that the written file loses.
 
 The budget eps(x, t) is computed on the 16 kHz mono mix and holds exactly there. Resampling
 the noise to another rate changes its waveform (down to 8 kHz its peaks grew by a quarter in
@@ -83,6 +86,8 @@ class Source:
     rel: str
     label: int
     audio: np.ndarray
+    sample_rate_hz: int = SAMPLE_RATE_HZ
+    """The file's own rate: noise above its Nyquist would never be written."""
 
 
 @dataclass(frozen=True)
@@ -152,7 +157,13 @@ def noise_key(
     """Hash of what determines the noise: the recipe, every input file's path and bytes, and
     the compute context (device kind, torch version: core.hashing.compute_context)."""
     data = {"budget": budget.to_dict(), "minmin": minmin.to_dict(), "surrogate": surrogate, "files": digests}
-    return stable_hash({**data, "context": compute_context(device)})
+    return stable_hash({**data, "windows": WINDOWS_FORMAT, "context": compute_context(device)})
+
+
+WINDOWS_FORMAT = 2
+"""How windows become min-min's input, part of the noise key. 2: noise only where it is
+written (none in the padding of a file's last window, none above the file's Nyquist);
+1 optimized noise there too, which the written file then lost."""
 
 
 def window_count(num_samples: int, window_samples: int = CLIP_SAMPLES) -> int:
@@ -220,7 +231,7 @@ def read_sources(
             audio = read_audio(path)
             if audio.size == 0:
                 raise AudioError(f"{path}: under one sample at {SAMPLE_RATE_HZ} Hz; expected longer audio")
-            sources.append(Source(rel, classes.index(name), audio))
+            sources.append(Source(rel, classes.index(name), audio, read_audio_info(path)[0]))
         except AudioError as err:
             skipped[rel] = str(err)
             tqdm.write(f"skipped: {err}", file=sys.stderr)
@@ -253,7 +264,9 @@ def noise_for(
     if delta is None:
         labels = [s.label for s, w in zip(sources, windows) for _ in w]
         x = np.concatenate(windows)
-        delta, meta = generate_noise(x, labels, n_classes, budget, minmin, surrogate, device, progress)
+        valid = np.concatenate([split_windows(np.ones(len(s.audio), dtype=np.float32)) for s in sources])
+        cutoffs = np.array([min(s.sample_rate_hz, SAMPLE_RATE_HZ) / 2 for s, w in zip(sources, windows) for _ in w])
+        delta, meta = generate_noise(x, labels, n_classes, budget, minmin, surrogate, device, progress, valid, cutoffs)
         save_noise(path, ids, delta, meta)
     delta = delta.numpy()
     bounds = np.cumsum([0] + [len(w) for w in windows])
@@ -269,8 +282,11 @@ def generate_noise(
     surrogate: str,
     device: torch.device,
     progress: bool,
+    valid: np.ndarray | None = None,
+    cutoffs_hz: np.ndarray | None = None,
 ) -> tuple[torch.Tensor, dict]:
-    """Min-min noise [W, T] (on the CPU) for windows [W, T] with their labels, and its meta."""
+    """Min-min noise [W, T] (on the CPU) for windows [W, T] with their labels, and its meta;
+    `valid` [W, T] and `cutoffs_hz` [W] confine it to what is written (minmin.generate)."""
     if len(set(labels)) < 2:
         raise ValueError(f"min-min noise needs readable files in at least 2 class folders, got {len(set(labels))}")
     torch.set_flush_denormal(True)  # denormal input gradients once tripled a min-min step on CPU
@@ -279,7 +295,17 @@ def generate_noise(
     x = torch.from_numpy(windows).to(device)
     y = torch.tensor(labels, device=device)
     start = time.perf_counter()
-    result = generate(model, x, y, budget, minmin, n_classes=n_classes, progress=progress)
+    result = generate(
+        model,
+        x,
+        y,
+        budget,
+        minmin,
+        n_classes=n_classes,
+        progress=progress,
+        valid=None if valid is None else torch.from_numpy(valid).to(device),
+        cutoffs_hz=None if cutoffs_hz is None else torch.from_numpy(cutoffs_hz),
+    )
     meta = {
         "rounds": result.rounds,
         "history": result.history,

@@ -42,9 +42,12 @@ def with_band_limit(data: dict[str, Any], band_limit_hz: float | None) -> dict[s
     return data if band_limit_hz is None else {**data, "band_limit_hz": float(band_limit_hz)}
 
 
-def band_limit(delta: torch.Tensor, cutoff_hz: float | None, sample_rate_hz: int = SAMPLE_RATE_HZ) -> torch.Tensor:
+def band_limit(
+    delta: torch.Tensor, cutoff_hz: float | torch.Tensor | None, sample_rate_hz: int = SAMPLE_RATE_HZ
+) -> torch.Tensor:
     """delta [..., T] with every FFT bin above `cutoff_hz` set to zero (bins at or below it
-    kept); delta itself for None (no limit).
+    kept); delta itself for None (no limit). `cutoff_hz` may be a tensor [B] of one cut-off
+    per row of a delta [B, T] (clips whose files keep different bands).
 
     Computed in delta's dtype and on its device; returns a tensor of delta's shape.
     """
@@ -52,6 +55,12 @@ def band_limit(delta: torch.Tensor, cutoff_hz: float | None, sample_rate_hz: int
         return delta
     n = delta.shape[-1]
     spectrum = torch.fft.rfft(delta, dim=-1)
-    above = torch.fft.rfftfreq(n, 1.0 / sample_rate_hz, device=delta.device) > cutoff_hz
-    spectrum[..., above] = 0
+    freqs = torch.fft.rfftfreq(n, 1.0 / sample_rate_hz, device=delta.device)
+    if isinstance(cutoff_hz, torch.Tensor):
+        if delta.dim() != 2 or cutoff_hz.shape != (delta.shape[0],):
+            raise ValueError(f"per-row cut-offs need delta [B, T] and cut-offs [B], got {tuple(delta.shape)} and {tuple(cutoff_hz.shape)}")
+        above = freqs[None, :] > cutoff_hz.to(delta.device, freqs.dtype)[:, None]
+        spectrum = spectrum.masked_fill(above, 0)
+    else:
+        spectrum[..., freqs > cutoff_hz] = 0
     return torch.fft.irfft(spectrum, n=n, dim=-1)

@@ -125,11 +125,15 @@ Shape = Callable[[torch.Tensor], torch.Tensor]
 per-bin power limit), for the clips of that batch."""
 
 
+Band = float | torch.Tensor | None
+"""A band limit: one cut-off in Hz, one per clip ([B]), or None (see core.budgets.band)."""
+
+
 def project(
     delta: torch.Tensor,
     x: torch.Tensor,
     eps: torch.Tensor,
-    band_limit_hz: float | None = None,
+    band_limit_hz: Band = None,
     shape: Shape | None = None,
 ) -> torch.Tensor:
     """Remove delta's spectrum above `band_limit_hz` (None: keep it all), apply `shape` (None:
@@ -155,7 +159,7 @@ def descend(
     eps: torch.Tensor,
     step_fraction: float,
     steps: int,
-    band_limit_hz: float | None = None,
+    band_limit_hz: Band = None,
     view: View | None = None,
     shape: Shape | None = None,
 ) -> torch.Tensor:
@@ -187,23 +191,33 @@ def generate(
     n_classes: int | None = None,
     progress: bool = True,
     on_round: Callable[[dict], None] | None = None,
+    valid: torch.Tensor | None = None,
+    cutoffs_hz: torch.Tensor | None = None,
 ) -> MinMinResult:
     """Min-min noise for clean clips x [N, T] with labels y [N], on x's device.
 
     `model` is a freshly initialised surrogate on the same device; it is trained in place.
-    Deterministic on CPU for a given config.seed.
+    Deterministic on CPU for a given config.seed. So that what is optimized is what gets
+    written, `valid` [N, T] (1: a sample of the file, 0: padding) gives padding no noise,
+    and `cutoffs_hz` [N] keeps each clip's noise below the highest frequency its file holds
+    (its own Nyquist; the budget's band limit when that is lower).
     """
     device = x.device
     n_classes = n_classes if n_classes is not None else int(y.max()) + 1
     cpu_gen = torch.Generator().manual_seed(config.seed)
     eps = budget.eps(x)
-    band = budget.band_limit_hz
+    if valid is not None:
+        eps = eps * valid.to(eps)
+    band: Band = budget.band_limit_hz
+    if cutoffs_hz is not None:
+        band = cutoffs_hz.to(device, torch.float64)
+        band = band if budget.band_limit_hz is None else band.clamp(max=budget.band_limit_hz)
     limit = noise_power_limit(budget, x)
     if limit is not None and config.classwise:
         raise ValueError(f"a {budget.to_dict()['kind']} budget shapes each clip's own noise; set classwise = false")
     init = (torch.rand(x.shape if not config.classwise else (n_classes, x.shape[1]), generator=cpu_gen) * 2 - 1)
     if config.classwise:
-        class_delta = band_limit(init.to(device) * budget.eps_max, band).clamp(-budget.eps_max, budget.eps_max)
+        class_delta = band_limit(init.to(device) * budget.eps_max, budget.band_limit_hz).clamp(-budget.eps_max, budget.eps_max)
         delta = project(class_delta[y], x, eps, band)
     else:
         class_delta = None
@@ -225,14 +239,14 @@ def generate(
         model.eval()
         model.requires_grad_(False)
         if config.classwise:
-            class_delta = _classwise_round(model, x, y, eps, class_delta, budget.eps_max, band, config)
+            class_delta = _classwise_round(model, x, y, eps, class_delta, budget.eps_max, band, budget.band_limit_hz, config)
             delta = project(class_delta[y], x, eps, band)
         else:
             for lo in range(0, len(x), config.noise_batch_size):
                 sl = slice(lo, lo + config.noise_batch_size)
                 shape = None if limit is None else partial(budget.shape, limit=limit[sl])
                 delta[sl] = descend(
-                    model, x[sl], y[sl], delta[sl], eps[sl], config.step_fraction, config.steps, band, view, shape
+                    model, x[sl], y[sl], delta[sl], eps[sl], config.step_fraction, config.steps, _rows(band, sl), view, shape
                 )
         accuracy = accuracy_on(model, x + delta, y, config.noise_batch_size)
         model.requires_grad_(True)
@@ -248,7 +262,7 @@ def generate(
     if limit is not None:  # the finished noise gets the budget's thorough projection
         for lo in range(0, len(x), config.noise_batch_size):
             sl = slice(lo, lo + config.noise_batch_size)
-            delta[sl] = project(delta[sl], x[sl], eps[sl], band, partial(budget.shape, limit=limit[sl], final=True))
+            delta[sl] = project(delta[sl], x[sl], eps[sl], _rows(band, sl), partial(budget.shape, limit=limit[sl], final=True))
     return MinMinResult(delta=delta.detach(), class_delta=class_delta, history=history)
 
 
@@ -261,6 +275,11 @@ def _augmenting_view(model: nn.Module, n_classes: int, seed: int) -> View:
     return lambda inputs, y: augment(model, inputs, y, n_classes, generator)
 
 
+def _rows(band: Band, sl: slice) -> Band:
+    """The band limit of a batch: per-clip cut-offs sliced, a single one as is."""
+    return band[sl] if isinstance(band, torch.Tensor) else band
+
+
 def _classwise_round(
     model: nn.Module,
     x: torch.Tensor,
@@ -268,21 +287,23 @@ def _classwise_round(
     eps: torch.Tensor,
     class_delta: torch.Tensor,
     eps_max: float,
-    band_limit_hz: float | None,
+    band: Band,
+    class_band_hz: float | None,
     config: MinMinConfig,
 ) -> torch.Tensor:
     """One pass of class-wise updates: each batch moves every class's delta by the sign of
-    its gradient summed over that class's clips. A class delta is band-limited (when the
-    budget says so) and bounded by eps_max; each clip sees it projected onto its own eps(x, t)."""
+    its gradient summed over that class's clips. A class delta is band-limited by the
+    budget's `class_band_hz` and bounded by eps_max; each clip sees it projected onto its own
+    eps(x, t) and band."""
     step = config.step_fraction * eps_max
     for lo in range(0, len(x), config.noise_batch_size):
         sl = slice(lo, lo + config.noise_batch_size)
         xb, yb, eb = x[sl], y[sl], eps[sl]
         for _ in range(config.steps):
             class_delta.requires_grad_(True)
-            loss = F.cross_entropy(model(xb + project(class_delta[yb], xb, eb, band_limit_hz)), yb)
+            loss = F.cross_entropy(model(xb + project(class_delta[yb], xb, eb, _rows(band, sl))), yb)
             (grad,) = torch.autograd.grad(loss, class_delta)
-            class_delta = band_limit(class_delta.detach() - step * grad.sign(), band_limit_hz).clamp(-eps_max, eps_max)
+            class_delta = band_limit(class_delta.detach() - step * grad.sign(), class_band_hz).clamp(-eps_max, eps_max)
     return class_delta
 
 

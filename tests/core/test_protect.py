@@ -11,12 +11,14 @@ from pathlib import Path
 import numpy as np
 import pytest
 import soundfile as sf
+import torch
 
 from bench.config import load_config
 from core import __main__ as cli
 from core import protect as protect_module
 from core.budgets import budget_from_dict
 from core.data.audio_io import read_audio
+from core.noise import load_noise
 from core.protect import (
     MANIFEST_NAME,
     ProtectSummary,
@@ -149,6 +151,17 @@ def test_noise_follows_the_per_sample_budget_at_16k(first_run) -> None:
         clean = read_audio(in_dir / rel)
         gap = np.abs(read_audio(out_dir / rel) - clean)
         assert (gap <= eps_16k(budget, clean) + TOLERANCE).all(), rel
+
+
+def test_noise_was_optimized_only_where_it_is_written(first_run) -> None:
+    """The 0.5-s clip's window has no noise in its padding, and the 8 kHz file's noise (made
+    at 16 kHz) stays below 4 kHz, so the surrogate learned from nothing the files lost."""
+    _, out_dir, *_ = first_run
+    ids = ["yes/a.wav#0", "yes/c.wav#0"]
+    delta = load_noise(out_dir / ".protect" / f"noise-{rows_key(out_dir)}.pt", ids)[0].double()
+    assert delta[0, 8000:].abs().max() == 0 and delta[0, :8000].abs().max() > 0
+    power = torch.fft.rfft(delta[1]).abs() ** 2
+    assert float(power[torch.fft.rfftfreq(16000, 1 / 16000) > 4000].sum() / power.sum()) < 0.05
 
 
 def test_manifest_rows(first_run) -> None:
