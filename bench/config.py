@@ -21,7 +21,7 @@ from core.budgets import budget_from_dict
 from core.defenses import defense_from_dict
 from core.numbers import is_finite_number
 from core.hashing import stable_hash
-from core.models import MODELS
+from core.models import MODELS, surrogate_names
 from core.noise import MinMinConfig
 from core.train import VictimConfig
 
@@ -49,13 +49,14 @@ class DataConfig:
 
 @dataclass(frozen=True)
 class GenerationConfig(MinMinConfig):
-    """Every MinMinConfig setting plus the surrogate's model name."""
+    """Every MinMinConfig setting plus the surrogate: a model name, or several joined by '+'
+    for an ensemble ("m5+logmel_cnn", core.models.Ensemble)."""
 
     surrogate: str = "m5"
 
     def __post_init__(self) -> None:
         super().__post_init__()
-        MODELS.get(self.surrogate)
+        surrogate_names(self.surrogate)
 
     def minmin(self) -> MinMinConfig:
         fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(MinMinConfig)}

@@ -23,7 +23,7 @@ from core.data import ClipSet
 from core.defenses import Defense, canonical_spec, defense_from_dict
 from core.hashing import compute_context, stable_hash
 from core.metrics import budget_bands, summarize
-from core.models import build_model
+from core.models import build_surrogate
 from core.noise import CorruptNoiseFile, generate, load_noise, save_noise
 from core.train import VictimConfig, train_victim
 
@@ -155,7 +155,7 @@ def noise_for(
     gen = cfg.generation
     log(f"noise: generating with {gen.surrogate} surrogate on {device} ({budget.to_dict()['kind']} budget)")
     torch.manual_seed(gen.seed)
-    model = build_model(gen.surrogate, len(train.classes)).to(device)
+    model = build_surrogate(gen.surrogate, len(train.classes)).to(device)
     start = time.perf_counter()
     result = generate(
         model,

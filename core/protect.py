@@ -59,7 +59,7 @@ from core.data.audio_io import (
 from core.data.class_folders import list_audio_files
 from core.hashing import compute_context, stable_hash
 from core.metrics import linf, pesq_wb, snr_db, stoi
-from core.models import build_model
+from core.models import build_surrogate
 from core.noise import CorruptNoiseFile, MinMinConfig, generate, load_noise, save_noise
 
 MANIFEST_NAME = "manifest.csv"
@@ -291,7 +291,7 @@ def generate_noise(
         raise ValueError(f"min-min noise needs readable files in at least 2 class folders, got {len(set(labels))}")
     torch.set_flush_denormal(True)  # denormal input gradients once tripled a min-min step on CPU
     torch.manual_seed(minmin.seed)
-    model = build_model(surrogate, n_classes).to(device)
+    model = build_surrogate(surrogate, n_classes).to(device)
     x = torch.from_numpy(windows).to(device)
     y = torch.tensor(labels, device=device)
     start = time.perf_counter()

@@ -56,6 +56,14 @@ class MinMinConfig:
             surrogate training batch and every noise step sees x + delta through a fresh draw
             of that thief's transforms (core.defenses.augment: speed, shift, noise, gain,
             mixup), so the noise must lower the loss whatever the draw. Sample-wise only.
+        rem_radius: robust error-minimizing noise (Fu et al., ICLR 2022, REM) against the
+            adversarially training thief: every surrogate batch and every noise step sees
+            x + delta moved by a PGD perturbation of this L-inf radius that *raises* the loss
+            (min over noise, min over weights, max over the perturbation), so the noise must
+            still lower the loss after a thief's worst nudge; 0 is off. REM takes the radius
+            below the noise's own bound (half of it in the paper).
+        rem_steps: PGD steps of that inner maximisation (each costs one more forward and
+            backward pass per step).
         noise_first: skip the surrogate's training in round 1, so the first noise update
             runs against the untrained surrogate. Its input gradients carry random features,
             not speech the surrogate has learned, so the noise becomes a shortcut that does
@@ -77,6 +85,8 @@ class MinMinConfig:
     classwise: bool = False
     noise_first: bool = False
     augment: bool = False
+    rem_radius: float = 0.0
+    rem_steps: int = 2
     seed: int = 0
 
     def __post_init__(self) -> None:
@@ -92,8 +102,14 @@ class MinMinConfig:
             raise ValueError(f"target_accuracy must lie in (0, 1], got {self.target_accuracy}")
         if self.augment and self.classwise:
             raise ValueError("augment (expectation over transformation) is for sample-wise noise; set classwise = false")
+        if not (isinstance(self.rem_radius, (int, float)) and 0.0 <= self.rem_radius < 1.0):
+            raise ValueError(f"rem_radius must lie in [0, 1) (0: off), got {self.rem_radius!r}")
+        if isinstance(self.rem_steps, bool) or not isinstance(self.rem_steps, int) or self.rem_steps < 1:
+            raise ValueError(f"rem_steps must be a positive integer, got {self.rem_steps!r}")
+        if self.rem_radius and self.classwise:
+            raise ValueError("rem_radius (robust min-min) is for sample-wise noise; set classwise = false")
 
-    NEUTRAL: ClassVar[dict[str, Any]] = {"noise_first": False, "augment": False}
+    NEUTRAL: ClassVar[dict[str, Any]] = {"noise_first": False, "augment": False, "rem_radius": 0.0, "rem_steps": 2}
     """Options added after noise was cached and entries scored, with the value that means
     "off": `to_dict` (what cache keys and hashes are made of) leaves them out while they
     hold it, so those keys stay valid."""
@@ -222,7 +238,10 @@ def generate(
     else:
         class_delta = None
         delta = project(init.to(device) * eps, x, eps, band)
-    view = _augmenting_view(model, n_classes, config.seed) if config.augment else None
+    view = _views(
+        _augmenting_view(model, n_classes, config.seed) if config.augment else None,
+        adversarial_view(model, config.rem_radius, config.rem_steps) if config.rem_radius else None,
+    )
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
     order = _batches(len(x), config.batch_size, cpu_gen)
     history: list[dict] = []
@@ -278,6 +297,39 @@ def _augmenting_view(model: nn.Module, n_classes: int, seed: int) -> View:
 def _rows(band: Band, sl: slice) -> Band:
     """The band limit of a batch: per-clip cut-offs sliced, a single one as is."""
     return band[sl] if isinstance(band, torch.Tensor) else band
+
+
+def adversarial_view(model: nn.Module, radius: float, steps: int) -> View:
+    """REM's inner maximisation as a view: (x + delta + r, y) with r a PGD perturbation,
+    |r| <= radius, that raises the loss (and keeps the input inside [-1, 1]). r is computed
+    on a detached copy and added as a constant, so gradients reach delta (and the weights)
+    through x + delta itself: min-min-max."""
+
+    def view(inputs: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        base = inputs.detach()
+        step = 2.5 * radius / steps  # Madry et al.'s step: lets PGD reach the boundary
+        r = torch.zeros_like(base)
+        for _ in range(steps):
+            r.requires_grad_(True)
+            (grad,) = torch.autograd.grad(F.cross_entropy(model(base + r), y), r)
+            r = ((base + (r.detach() + step * grad.sign()).clamp(-radius, radius)).clamp(-1.0, 1.0) - base).detach()
+        return inputs + r, y
+
+    return view
+
+
+def _views(*views: View | None) -> View | None:
+    """The given views applied in order (None: none given)."""
+    chosen = [v for v in views if v is not None]
+    if not chosen:
+        return None
+
+    def view(inputs: torch.Tensor, y: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        for v in chosen:
+            inputs, y = v(inputs, y)
+        return inputs, y
+
+    return view
 
 
 def _classwise_round(

@@ -5,9 +5,10 @@ import torch
 from torch import nn
 
 from core.budgets import ConstantBudget, Envelope, SegmentMask
-from core.models import build_model
+from core.models import Ensemble, build_model, build_surrogate
 from core.budgets.band import band_limit
 from core.noise import MinMinConfig, descend, generate, project
+from core.noise.minmin import adversarial_view
 
 
 def linear_surrogate(t: int) -> nn.Module:
@@ -163,10 +164,79 @@ def test_augment_draws_fresh_transforms_and_stays_deterministic_and_in_budget():
     assert (eot.abs() <= budget.eps(x) + 1e-7).all() and eot.abs().max() > 0
 
 
+def test_an_ensemble_surrogate_descends_on_its_members_consensus():
+    """Two linear surrogates averaged are the linear surrogate of their mean weights, so the
+    exact min-min delta follows the sign of the mean, not of either member."""
+    x = speech_like(8, 1000)
+    y = torch.arange(8) % 2
+    first, second = linear_surrogate(1000), linear_surrogate(1000)
+    with torch.no_grad():
+        second.weight[1] = -0.5 * first.weight[1] + torch.randn(1000) * 1e-3
+    ensemble = Ensemble([first, second])
+    mean = linear_surrogate(1000)
+    with torch.no_grad():
+        mean.weight[1] = (first.weight[1] + second.weight[1]) / 2
+    eps = ConstantBudget(0.05).eps(x)
+    delta = descend(ensemble, x, y, torch.zeros_like(x), eps, 0.1, 20)
+    assert torch.allclose(delta, expected_delta(mean, y, eps))
+    assert not torch.allclose(delta, expected_delta(first, y, eps)) and not torch.allclose(delta, expected_delta(second, y, eps))
+
+
+def test_surrogate_names_build_single_models_and_ensembles():
+    assert isinstance(build_surrogate("m5+logmel_cnn", 4), Ensemble) and len(build_surrogate("m5+logmel_cnn", 4).members) == 2
+    assert not isinstance(build_surrogate("m5", 4), Ensemble)
+    assert build_surrogate("m5+bc_resnet", 4)(torch.zeros(2, 16000)).shape == (2, 4)
+    for bad, message in (("m5+vgg", "unknown model 'vgg'"), ("m5+m5", "names a model twice")):
+        with pytest.raises(ValueError, match=message):
+            build_surrogate(bad, 4)
+
+
+def test_the_rem_view_raises_the_loss_within_its_radius_and_passes_the_gradient_on():
+    """REM's inner PGD: on a linear surrogate the worst perturbation is radius * sign of the
+    loss gradient; the view adds it as a constant, so d(loss)/d(delta) is the gradient at
+    the moved point."""
+    x = speech_like(8, 1000) * 0.5
+    y = torch.arange(8) % 2
+    model = linear_surrogate(1000)
+    view = adversarial_view(model, radius=0.02, steps=2)
+    delta = torch.zeros_like(x, requires_grad=True)
+    moved, targets = view(x + delta, y)
+    r = (moved - x).detach()
+    assert torch.equal(targets, y) and r.abs().max() <= 0.02 + 1e-7
+    assert torch.allclose(r, -expected_delta(model, y, torch.full_like(x, 0.02)), atol=1e-6)  # uphill, to the boundary
+    plain = torch.nn.functional.cross_entropy(model(x), y)
+    loss = torch.nn.functional.cross_entropy(model(moved), y)
+    assert loss > plain
+    (grad,) = torch.autograd.grad(loss, delta)
+    at_moved = (x + r).requires_grad_(True)
+    (expected,) = torch.autograd.grad(torch.nn.functional.cross_entropy(model(at_moved), y), at_moved)
+    assert torch.allclose(grad, expected)
+
+
+def test_rem_generation_is_deterministic_in_budget_and_keyed():
+    x = speech_like(16, 8000)
+    y = torch.arange(16) % 4
+    budget = SegmentMask(0.13, segment_samples=500)
+
+    def run(radius: float):
+        torch.manual_seed(0)
+        config = MinMinConfig(steps=2, train_steps=2, max_rounds=1, batch_size=8, noise_batch_size=8, rem_radius=radius, rem_steps=1)
+        return generate(build_model("m5", 4), x, y, budget, config, n_classes=4, progress=False).delta
+
+    rem, again, plain = run(0.03), run(0.03), run(0.0)
+    assert torch.equal(rem, again) and not torch.equal(rem, plain)
+    assert (rem.abs() <= budget.eps(x) + 1e-7).all() and rem.abs().max() > 0
+    assert MinMinConfig(rem_radius=0.03).to_dict()["rem_radius"] == 0.03 and "rem_radius" not in MinMinConfig().to_dict()
+
+
 @pytest.mark.parametrize(
     ("kwargs", "field"),
-    [({"steps": 0}, "steps"), ({"step_fraction": 0.0}, "step_fraction"), ({"min_rounds": 3, "max_rounds": 2}, "min_rounds"), ({"target_accuracy": 1.5}, "target_accuracy")],
-)
+    [
+        ({"steps": 0}, "steps"), ({"step_fraction": 0.0}, "step_fraction"), ({"min_rounds": 3, "max_rounds": 2}, "min_rounds"),
+        ({"target_accuracy": 1.5}, "target_accuracy"), ({"rem_radius": -0.01}, "rem_radius"), ({"rem_radius": 1.0}, "rem_radius"),
+        ({"rem_steps": 0}, "rem_steps"), ({"rem_radius": 0.02, "classwise": True}, "rem_radius"),
+    ],
+)  # fmt: skip
 def test_config_validation(kwargs, field):
     with pytest.raises(ValueError, match=field):
         MinMinConfig(**kwargs)
