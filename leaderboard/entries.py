@@ -1,7 +1,9 @@
 """Entries: one JSON file per scored submission; their schema check and the folder layout.
 
 Numbers are JSON numbers, never strings; the only nulls are a clean reference's perceptual
-figures (there is no noise to score) and empty amplitude bands.
+figures (there is no noise to score) and empty amplitude bands. An entry's top-level scoring
+fields are its latest scoring; scorings under earlier protocol versions are kept, whole, in
+`history` (oldest first), so a protocol change never overwrites a published figure.
 """
 
 from __future__ import annotations
@@ -21,11 +23,14 @@ from leaderboard.submission import NAME_PATTERN, budget_problems
 LEADERBOARD_ROOT = Path(__file__).resolve().parent
 """The real leaderboard folder. Every function takes its root as an argument; tests pass tmp_path."""
 
-ENTRY_KEYS = (
-    "name", "authors", "description", "link", "budget", "scores", "protocol_version",
-    "protocol_hash", "submission_sha256", "package_version", "git_commit", "data_fingerprint",
-    "date", "scoring_seconds", "device",
+SCORING_KEYS = (
+    "scores", "protocol_version", "protocol_hash", "package_version", "git_commit",
+    "data_fingerprint", "date", "scoring_seconds", "device",
 )  # fmt: skip
+"""One scoring: what `history` keeps of each earlier protocol version's run."""
+ENTRY_KEYS = ("name", "authors", "description", "link", "budget", "submission_sha256", *SCORING_KEYS)
+OPTIONAL_KEYS = ("history", "computed")
+"""`computed` (required from protocol 2): where the figures were computed, see `computed_problems`."""
 SCORE_KEYS = ("accuracy", "worst_case_peak", "pesq_wb_mean", "stoi_mean", "snr_db_median", "band_snr_db")
 ACCURACY_KEYS = ("victim", "defense", "seed", "peak", "final")
 BAND_KEYS = ("label", "lower", "upper", "segments", "snr_db")
@@ -87,11 +92,50 @@ def worst_case_peak(accuracy: list[dict[str, Any]]) -> float:
     return max(sum(v) / len(v) for v in groups.values())
 
 
+def scoring_of(entry: dict[str, Any], version: int) -> dict[str, Any] | None:
+    """The entry as it stood under protocol `version`: its identity with that version's
+    scoring (the current one or one from `history`); None if it was never scored so."""
+    if entry["protocol_version"] == version:
+        return entry
+    for old in entry.get("history", []):
+        if old["protocol_version"] == version:
+            return {**{k: entry[k] for k in ENTRY_KEYS if k not in SCORING_KEYS}, **old}
+    return None
+
+
+def scoring_versions(entries: list[dict[str, Any]]) -> list[int]:
+    """Every protocol version any entry was scored under, newest first."""
+    found = {e["protocol_version"] for e in entries} | {h["protocol_version"] for e in entries for h in e.get("history", [])}
+    return sorted(found, reverse=True)
+
+
 def entry_problems(entry: Any) -> list[str]:
     """Every schema problem of one entry (keys, types, numbers as numbers); [] when valid."""
     if not isinstance(entry, dict):
         return [f"entry: must be a JSON object, got {type(entry).__name__}"]
-    problems = exact_keys(entry, "", ENTRY_KEYS)
+    clean = isinstance(entry.get("budget"), dict) and entry["budget"].get("kind") == "none"
+    problems = exact_keys(entry, "", ENTRY_KEYS, OPTIONAL_KEYS)
+    problems += scoring_problems(entry, "", clean)
+    if isinstance(entry.get("protocol_version"), int) and entry["protocol_version"] >= 2 and "computed" not in entry:
+        problems.append("computed: missing (required from protocol version 2)")
+    if "computed" in entry:
+        problems += computed_problems(entry["computed"])
+    history = entry.get("history", [])
+    if not isinstance(history, list):
+        problems.append(f"history: must be a list of earlier scorings, got {history!r}")
+        history = []
+    versions = []
+    for i, old in enumerate(history):
+        where = f"history[{i}]."
+        if not isinstance(old, dict):
+            problems.append(f"{where[:-1]}: must be an object, got {old!r}")
+            continue
+        problems += exact_keys(old, where, SCORING_KEYS)
+        problems += scoring_problems(old, where, clean)
+        versions.append(old.get("protocol_version"))
+    if isinstance(entry.get("protocol_version"), int) and all(isinstance(v, int) for v in versions):
+        if versions != sorted(set(versions)) or (versions and versions[-1] >= entry["protocol_version"]):
+            problems.append(f"history: versions must rise, each below the current {entry['protocol_version']}, got {versions}")
     check = _Checker(entry, "", problems)
     if isinstance(entry.get("name"), str) and not NAME_PATTERN.fullmatch(entry["name"]):
         problems.append(f"name: must match {NAME_PATTERN.pattern}, got {entry['name']!r}")
@@ -103,25 +147,50 @@ def entry_problems(entry: Any) -> list[str]:
     check.of("link", str, nullable=True)
     if "budget" in entry:
         problems += budget_problems(entry["budget"], entry.get("name"))
-    check.of("protocol_version", int)
-    if isinstance(entry.get("protocol_version"), int) and entry["protocol_version"] not in KNOWN_VERSIONS:
-        problems.append(f"protocol_version: must be one of {KNOWN_VERSIONS}, got {entry['protocol_version']}")
-    check.pattern("protocol_hash", HEX16)
     check.pattern("submission_sha256", HEX64)
+    return problems
+
+
+def scoring_problems(scoring: dict[str, Any], where: str, clean: bool) -> list[str]:
+    """The fields of one scoring (an entry's own, or one in its `history`)."""
+    problems: list[str] = []
+    check = _Checker(scoring, where, problems)
+    check.of("protocol_version", int)
+    if isinstance(scoring.get("protocol_version"), int) and scoring["protocol_version"] not in KNOWN_VERSIONS:
+        problems.append(f"{where}protocol_version: must be one of {KNOWN_VERSIONS}, got {scoring['protocol_version']}")
+    check.pattern("protocol_hash", HEX16)
     check.of("package_version", str)
     check.of("git_commit", str, nullable=True)
     check.pattern("data_fingerprint", HEX16)
     check.of("date", str)
-    if isinstance(entry.get("date"), str):
+    if isinstance(scoring.get("date"), str):
         try:
-            datetime.fromisoformat(entry["date"])
+            datetime.fromisoformat(scoring["date"])
         except ValueError:
-            problems.append(f"date: must be an ISO 8601 date-time, got {entry['date']!r}")
+            problems.append(f"{where}date: must be an ISO 8601 date-time, got {scoring['date']!r}")
     check.number("scoring_seconds", low=0.0)
     check.of("device", str)
-    if "scores" in entry:
-        budget = entry.get("budget")
-        problems += scores_problems(entry["scores"], clean=isinstance(budget, dict) and budget.get("kind") == "none")
+    if "scores" in scoring:
+        problems += [where + p for p in scores_problems(scoring["scores"], clean)]
+    return problems
+
+
+COMPUTED_KEYS = ("noise", "victims")
+
+
+def computed_problems(computed: Any) -> list[str]:
+    """`computed`: {"noise": context or null (no noise), "victims": [distinct contexts]}, each
+    context as bench.run.computed_on writes it (device kind, torch version, threads, ...):
+    where the figures came from, which may be a cache filled by an earlier run."""
+    if not isinstance(computed, dict):
+        return [f"computed: must be an object, got {computed!r}"]
+    problems = exact_keys(computed, "computed.", COMPUTED_KEYS)
+    contexts = ([computed["noise"]] if computed.get("noise") is not None else []) + list(computed.get("victims") or [])
+    if not isinstance(computed.get("victims"), list) or not computed["victims"]:
+        problems.append(f"computed.victims: must be a non-empty list, got {computed.get('victims')!r}")
+    for context in contexts:
+        if not isinstance(context, dict) or not isinstance(context.get("device"), str) or not isinstance(context.get("torch"), str):
+            problems.append(f"computed: each context needs 'device' and 'torch' strings, got {context!r}")
     return problems
 
 
@@ -178,9 +247,10 @@ def scores_problems(scores: Any, clean: bool) -> list[str]:
     return problems
 
 
-def exact_keys(data: dict[str, Any], where: str, keys: tuple[str, ...]) -> list[str]:
+def exact_keys(data: dict[str, Any], where: str, keys: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[str]:
     problems = [f"{where}{k}: missing" for k in keys if k not in data]
-    return problems + [f"{where}{k}: unknown key; expected {list(keys)}" for k in sorted(set(data) - set(keys))]
+    allowed = set(keys) | set(optional)
+    return problems + [f"{where}{k}: unknown key; expected {list(keys) + list(optional)}" for k in sorted(set(data) - allowed)]
 
 
 def is_number(value: Any) -> bool:

@@ -13,9 +13,11 @@ from typing import Any
 from bench.config import BenchConfig, from_dict, read_merged
 from core.hashing import stable_hash
 
-PROTOCOL_VERSION = 1
-"""The protocol this code implements; every entry records the version it was scored under."""
-KNOWN_VERSIONS = (1,)
+PROTOCOL_VERSION = 2
+"""The protocol this code implements; every entry records the version it was scored under.
+Version 1 (M5 and the log-mel CNN, without a thief and after resampling) lives on in entries'
+`history` and in the rendered tables' superseded section."""
+KNOWN_VERSIONS = (1, 2)
 PROTECTION_BAR = 0.25
 """The worst-case peak accuracy an entry must not exceed to be ranked: the best thief stays
 within 15 points of chance (10%) while clean victims reach 81-86%. Ranked entries are then

@@ -17,7 +17,8 @@ from pathlib import Path
 from typing import Any
 
 from core.atomic import write_text_atomic
-from leaderboard.entries import valid_entries
+from core.budgets import budget_from_dict
+from leaderboard.entries import scoring_of, scoring_versions, valid_entries
 from leaderboard.protocol import PROTECTION_BAR, PROTOCOL_VERSION, protects
 
 MARKDOWN_FILE = "LEADERBOARD.md"
@@ -82,6 +83,19 @@ def rank_entries(entries: list[dict[str, Any]], bar: float = PROTECTION_BAR) -> 
     return rows
 
 
+def scored_under(entries: list[dict[str, Any]], version: int) -> list[dict[str, Any]]:
+    """Each entry as it stood under protocol `version` (see entries.scoring_of), if it was
+    scored so: only figures of one version are ever ranked together."""
+    return [s for e in entries if (s := scoring_of(e, version)) is not None]
+
+
+def latest_scorings(entries: list[dict[str, Any]]) -> tuple[int, list[dict[str, Any]]]:
+    """(the newest protocol version any entry was scored under, those entries' scorings
+    under it): what a viewer that shows one table (the demo) shows."""
+    version = (scoring_versions(entries) or [PROTOCOL_VERSION])[0]
+    return version, scored_under(entries, version)
+
+
 def score_columns(entries: list[dict[str, Any]]) -> list[tuple[str, str]]:
     """Every (victim, defense) pair any entry has, sorted: one peak-accuracy column each."""
     return sorted({(a["victim"], a["defense"]) for e in entries for a in e["scores"]["accuracy"]})
@@ -102,6 +116,12 @@ def budget_label(budget: dict[str, Any]) -> str:
             f"mask table, {len(budget['rows'])} rows, eps_max {budget['eps_max']:g}, "
             f"{budget['segment_samples']}-sample {budget['level']} segments{band}"
         )
+    if budget["kind"] == "envelope":
+        rows = f"{len(budget['rows'])} rows" if "rows" in budget else "the paper's table"
+        return f"amplitude envelope, {rows}, eps_max {budget['eps_max']:g}{band}"
+    if budget["kind"] == "masking":
+        cap = budget_from_dict(budget).eps_max  # the library's default when the file leaves it out
+        return f"masking threshold {budget['margin_db']:+g} dB, L-inf cap {cap:g}{band}"
     return "none (clean)"
 
 
@@ -131,10 +151,10 @@ def _url(link: str) -> str:
 
 
 def render_markdown(entries: list[dict[str, Any]], bar: float = PROTECTION_BAR) -> str:
-    """The ranked table as Markdown; deterministic, so `verify` can compare it byte for byte."""
-    columns = score_columns(entries)
-    head = ["Rank", "Pareto", "Submission", "Budget", "Worst-case peak %"]
-    head += [f"{v} / {d} peak %" for v, d in columns] + ["PESQ-WB", "STOI", "SNR median dB", "Authors", "Scored", "Note"]
+    """The ranked tables as Markdown, the current protocol's first, then each superseded
+    version's (figures of one version are never ranked against another's); deterministic, so
+    `verify` can compare it byte for byte."""
+    current = scored_under(entries, PROTOCOL_VERSION)
     lines = [
         "# Unlearnable audio leaderboard",
         "",
@@ -146,9 +166,29 @@ def render_markdown(entries: list[dict[str, Any]], bar: float = PROTECTION_BAR) 
             f"{PARETO_MARK} marks the Pareto front (worst-case peak vs PESQ-WB). See README.md."
         ),
         "",
-        "| " + " | ".join(head) + " |",
-        "|" + "|".join("---" for _ in head) + "|",
     ]
+    if not entries:
+        return "\n".join(lines + ["_No entries yet: see README.md, \"How to submit\"._"]) + "\n"
+    lines += _table_lines(current, bar)
+    awaiting = sorted(e["name"] for e in entries if scoring_of(e, PROTOCOL_VERSION) is None)
+    if awaiting:
+        lines += ["", f"Not yet scored under protocol {PROTOCOL_VERSION}: {', '.join(awaiting)} (their figures under earlier protocols follow)."]
+    for version in (v for v in scoring_versions(entries) if v < PROTOCOL_VERSION):
+        lines += ["", f"## Protocol version {version} (superseded)", ""]
+        lines += _table_lines(scored_under(entries, version), bar)
+    lines += ["", "## Submissions", ""]
+    lines += [f"- **{e['name']}**: {_cell(e['description'], table=False)}" for e in sorted(entries, key=lambda e: e["name"])]
+    return "\n".join(lines) + "\n"
+
+
+def _table_lines(entries: list[dict[str, Any]], bar: float) -> list[str]:
+    """One ranked Markdown table of entries scored under one protocol version."""
+    if not entries:
+        return ["_No entry scored under this protocol yet._"]
+    columns = score_columns(entries)
+    head = ["Rank", "Pareto", "Submission", "Budget", "Worst-case peak %"]
+    head += [f"{v} / {d} peak %" for v, d in columns] + ["PESQ-WB", "STOI", "SNR median dB", "Authors", "Scored", "Note"]
+    lines = ["| " + " | ".join(head) + " |", "|" + "|".join("---" for _ in head) + "|"]
     for row in rank_entries(entries, bar):
         e, s = row.entry, row.entry["scores"]
         name = f"[{e['name']}]({_url(e['link'])})" if e["link"] else e["name"]
@@ -157,24 +197,21 @@ def render_markdown(entries: list[dict[str, Any]], bar: float = PROTECTION_BAR) 
         cells += [_fmt(s["pesq_wb_mean"], ".2f"), _fmt(s["stoi_mean"], ".3f"), _fmt(s["snr_db_median"], ".1f")]
         cells += [_cell(", ".join(e["authors"])), e["date"][:10], row.note]
         lines.append("| " + " | ".join(cells) + " |")
-    if not entries:
-        lines += ["", "_No entries yet: see README.md, \"How to submit\"._"]
-    else:
-        lines += ["", "## Submissions", ""]
-        lines += [f"- **{r.entry['name']}**: {_cell(r.entry['description'], table=False)}" for r in rank_entries(entries, bar)]
-    return "\n".join(lines) + "\n"
+    return lines
 
 
 def render_csv(entries: list[dict[str, Any]], bar: float = PROTECTION_BAR) -> str:
-    """The same ranking as CSV, full-precision numbers (empty cell: no value)."""
-    columns = score_columns(entries)
+    """The same rankings as CSV, one row per entry and protocol version (newest version
+    first, ranked within it), full-precision numbers (empty cell: no value)."""
+    by_version = [(v, rank_entries(scored_under(entries, v), bar)) for v in scoring_versions(entries)]
+    columns = score_columns([r.entry for _, rows in by_version for r in rows])
     head = ["rank", "pareto", "name", "authors", "budget_kind", "eps_max", "worst_case_peak"]
     head += [f"peak_{v}_{d}" for v, d in columns]
     head += ["pesq_wb_mean", "stoi_mean", "snr_db_median", "protocol_version", "date", "link", "note"]
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(head)
-    for row in rank_entries(entries, bar):
+    for row in (r for _, rows in by_version for r in rows):
         e, s, b = row.entry, row.entry["scores"], row.entry["budget"]
         cells = ["" if row.rank is None else row.rank, str(row.pareto).lower(), e["name"], _csv_text("; ".join(e["authors"]))]
         cells += [b["kind"], _num(b.get("eps_max", b.get("eps"))), _num(s["worst_case_peak"])]

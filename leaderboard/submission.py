@@ -27,6 +27,10 @@ EPS_LIMIT = 0.25
 MAX_ROWS = 16
 SEGMENT_SAMPLES_RANGE = (80, 16000)
 MAX_TEXT_CHARS = 2000
+MARGIN_DB_LIMIT = 60
+MAX_ITERATIONS = 10
+"""A masking budget's projection passes per step: each pass is an STFT round trip of every
+noise batch, so more would blow the protocol's time budget."""
 
 TOP_REQUIRED = {"name", "authors", "description", "budget"}
 TOP_OPTIONAL = {"link"}
@@ -161,14 +165,47 @@ def _segment_mask(budget: dict[str, Any]) -> list[str]:
     if "eps_max" in budget:
         problems += eps_problems("budget.eps_max", budget["eps_max"])
     if "segment_samples" in budget:
-        n, (lo, hi) = budget["segment_samples"], SEGMENT_SAMPLES_RANGE
-        if isinstance(n, bool) or not isinstance(n, int) or not lo <= n <= hi:
-            problems.append(f"budget.segment_samples: must be an integer in {lo}..{hi}, got {n!r}")
+        problems += samples_problems("budget.segment_samples", budget["segment_samples"])
     if "level" in budget and budget["level"] not in LEVELS:
         problems.append(f"budget.level: must be one of {list(LEVELS)}, got {budget['level']!r}")
     if "rows" in budget:
         problems += rows_problems(budget["rows"])
     return problems + band_problems(budget)
+
+
+@CHECKS.register("envelope")
+def _envelope(budget: dict[str, Any]) -> list[str]:
+    problems = key_problems(budget, "budget.", {"kind", "eps_max"}, {"rows", "window_samples", "band_limit_hz"})
+    if "eps_max" in budget:
+        problems += eps_problems("budget.eps_max", budget["eps_max"])
+    if "window_samples" in budget:
+        problems += samples_problems("budget.window_samples", budget["window_samples"])
+    if "rows" in budget:
+        problems += rows_problems(budget["rows"])
+    return problems + band_problems(budget)
+
+
+@CHECKS.register("masking")
+def _masking(budget: dict[str, Any]) -> list[str]:
+    problems = key_problems(budget, "budget.", {"kind", "margin_db"}, {"eps_max", "iterations", "band_limit_hz"})
+    if "margin_db" in budget:
+        margin = budget["margin_db"]
+        if not is_finite_number(margin) or not -MARGIN_DB_LIMIT <= margin <= MARGIN_DB_LIMIT:
+            problems.append(f"budget.margin_db: must be a number of dB in [-{MARGIN_DB_LIMIT}, {MARGIN_DB_LIMIT}], got {margin!r}")
+    if "eps_max" in budget:
+        problems += eps_problems("budget.eps_max", budget["eps_max"])
+    if "iterations" in budget:
+        n = budget["iterations"]
+        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_ITERATIONS:
+            problems.append(f"budget.iterations: must be an integer in 1..{MAX_ITERATIONS} (projection passes per step), got {n!r}")
+    return problems + band_problems(budget)
+
+
+def samples_problems(field: str, n: Any) -> list[str]:
+    lo, hi = SEGMENT_SAMPLES_RANGE
+    if isinstance(n, bool) or not isinstance(n, int) or not lo <= n <= hi:
+        return [f"{field}: must be an integer in {lo}..{hi}, got {n!r}"]
+    return []
 
 
 def band_problems(budget: dict[str, Any]) -> list[str]:

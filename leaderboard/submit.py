@@ -20,6 +20,7 @@ from bench.conditions import thief_of
 from core.atomic import atomic_path
 from leaderboard.entries import (
     LEADERBOARD_ROOT,
+    SCORING_KEYS,
     entries_dir,
     read_entry,
     submissions_dir,
@@ -86,7 +87,33 @@ def build_entry(submission: Submission, sha256: str, results: dict[str, Any], **
         "date": provenance["date"],
         "scoring_seconds": float(provenance["scoring_seconds"]),
         "device": provenance["device"],
+        "computed": computed_of(results, has_noise),
     }
+
+
+def computed_of(results: dict[str, Any], has_noise: bool) -> dict[str, Any]:
+    """Where the scored figures were computed (a cached noise or victim keeps the context of
+    the run that made it): the noise's context and each distinct context of scored victims."""
+    victims: list[dict[str, Any]] = []
+    for condition, models in results["victims"].items():
+        if defense_of(condition, has_noise) is None:
+            continue
+        for runs in models.values():
+            for r in runs:
+                if r.get("computed") is not None and r["computed"] not in victims:
+                    victims.append(r["computed"])
+    return {"noise": (results.get("generation") or {}).get("computed"), "victims": victims}
+
+
+def with_history(entry: dict[str, Any], old: dict[str, Any] | None) -> dict[str, Any]:
+    """`entry` carrying `old`'s history, plus `old`'s own scoring when that was under an
+    earlier protocol version (a rescoring under the same version replaces it)."""
+    if old is None:
+        return entry
+    history = list(old.get("history", []))
+    if old["protocol_version"] < entry["protocol_version"]:
+        history.append({k: old[k] for k in SCORING_KEYS})
+    return {**entry, "history": history} if history else entry
 
 
 def submit(
@@ -111,6 +138,8 @@ def submit(
     if target.is_file() and target.read_bytes() != raw:
         raise ValueError(f"{target} already exists with different content; refusing to overwrite it (rename the submission)")
     entry = score(submission, raw, data_root, overrides, device, cache_dir, progress, log)
+    existing = entries_dir(root) / f"{submission.name}.json"
+    entry = with_history(entry, read_entry(existing) if existing.is_file() else None)
     if not target.is_file():
         with atomic_path(target) as tmp:
             tmp.write_bytes(raw)
@@ -172,13 +201,18 @@ def rescore(
     if not entry_path.is_file():
         raise ValueError(f"no entry {entry_path}; `submit` scores a new submission")
     old = read_entry(entry_path)
+    if old["protocol_version"] != PROTOCOL_VERSION:
+        raise ValueError(
+            f"{name} was scored under protocol {old['protocol_version']} and this code scores under "
+            f"{PROTOCOL_VERSION}: `submit` scores it anew (its old figures move to `history`)"
+        )
     submission, raw = load_submission(submissions_dir(root) / f"{name}.toml")
     if hashlib.sha256(raw).hexdigest() != old["submission_sha256"]:
         raise ValueError(f"submissions/{name}.toml changed since it was scored; `verify` explains")
     with tempfile.TemporaryDirectory(prefix="leaderboard-rescore-") as tmp:
         cache = Path(cache_dir) if cache_dir is not None else Path(tmp)
         new = score(submission, raw, data_root, overrides, device, cache, progress, log)
-    for key in ("protocol_version", "protocol_hash", "data_fingerprint"):
+    for key in ("protocol_hash", "data_fingerprint"):
         if new[key] != old[key]:
             raise ValueError(f"{key} differs ({old[key]} scored, {new[key]} now): not the same protocol or data, nothing to compare")
     return new, score_differences(old["scores"], new["scores"], tolerance)

@@ -11,11 +11,12 @@ from leaderboard.entries import (
     entry_paths,
     entry_problems,
     read_entry,
+    scoring_versions,
     submission_paths,
     submissions_dir,
 )
 from leaderboard.protocol import PROTECTION_BAR
-from leaderboard.ranking import rendered_files
+from leaderboard.ranking import rendered_files, scored_under
 from leaderboard.submission import load_submission
 
 RENDER_HINT = "run `python -m leaderboard render`"
@@ -78,11 +79,12 @@ def entry_mismatches(root: Path, path: Path) -> list[str]:
 
 
 def comparability_problems(entries: list[dict[str, Any]]) -> list[str]:
-    """Entries of one protocol version must share its settings and data, or the ranking compares
-    apples with oranges (e.g. one scored with --data-root on another copy of the set)."""
+    """Scorings under one protocol version (current or in `history`) must share its settings
+    and data, or the ranking compares apples with oranges (e.g. one scored with --data-root on
+    another copy of the set)."""
     problems = []
-    for version in sorted({e["protocol_version"] for e in entries}):
-        same = [e for e in entries if e["protocol_version"] == version]
+    for version in sorted(scoring_versions(entries)):
+        same = scored_under(entries, version)
         for key in ("protocol_hash", "data_fingerprint"):
             groups: dict[str, list[str]] = {}
             for e in same:

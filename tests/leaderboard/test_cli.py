@@ -9,7 +9,10 @@ import shutil
 import pytest
 
 from leaderboard.__main__ import main
+import torch
+
 from leaderboard.entries import LEADERBOARD_ROOT, entry_problems
+from leaderboard.protocol import PROTOCOL_VERSION
 from tests.leaderboard.factory import write_submission
 
 
@@ -50,11 +53,14 @@ def test_submit_writes_submission_entry_and_tables(scored):
     assert entry_problems(entry) == []
     scores = entry["scores"]
     assert {(a["victim"], a["defense"]) for a in scores["accuracy"]} == {
-        ("m5", "none"), ("m5", "resample"), ("logmel_cnn", "none"), ("logmel_cnn", "resample")
+        ("m5", "none"), ("m5", "resample"), ("m5", "opus_16k"), ("m5", "augment"),
+        ("logmel_cnn", "augment"), ("bc_resnet", "augment"),
     }
     assert scores["worst_case_peak"] == max(a["peak"] for a in scores["accuracy"])
     assert isinstance(scores["pesq_wb_mean"], float) and isinstance(scores["snr_db_median"], float)
-    assert len(scores["band_snr_db"]) == 2 and entry["protocol_version"] == 1 and entry["device"] == "cpu"
+    assert len(scores["band_snr_db"]) == 2 and entry["protocol_version"] == PROTOCOL_VERSION and entry["device"] == "cpu"
+    assert entry["computed"]["noise"]["device"] == "cpu" and entry["computed"]["noise"]["torch"] == torch.__version__
+    assert [c["device"] for c in entry["computed"]["victims"]] == ["cpu"] and "history" not in entry
     assert "| 1 | ◆ | tiny_table |" in (root / "LEADERBOARD.md").read_text()
     assert (root / "leaderboard.csv").read_text().splitlines()[1].startswith("1,true,tiny_table,")
 
@@ -166,3 +172,31 @@ def test_rescore_reports_each_edited_figure(board, capsys):
 def test_rescore_unknown_entry_exits_2(board, capsys):
     assert quick_rescore("no_such_entry", board) == 2
     assert "no entry" in capsys.readouterr().err
+
+
+def test_scoring_under_a_new_protocol_keeps_the_old_figures_in_history(board, capsys):
+    """An entry scored under protocol 1 and submitted again keeps its v1 scoring whole in
+    `history`; the tables rank each version apart, the old one as superseded."""
+    path = board / "entries" / "tiny_table.json"
+    old = json.loads(path.read_text())
+    old.pop("computed")
+    old["protocol_version"], old["protocol_hash"] = 1, "00000000000000aa"
+    old["scores"]["pesq_wb_mean"] = 4.25  # a figure only the v1 scoring has
+    path.write_text(json.dumps(old))
+    capsys.readouterr()
+    assert main(["rescore", "tiny_table", "--quick", "--root", str(board), "--no-progress"]) == 2
+    assert "scored under protocol 1" in capsys.readouterr().err
+    file = board / "submissions" / "tiny_table.toml"
+    assert quick_submit(file, board) == 0
+    entry = json.loads(path.read_text())
+    assert entry_problems(entry) == [] and entry["protocol_version"] == PROTOCOL_VERSION
+    assert len(entry["history"]) == 1 and entry["history"][0]["scores"]["pesq_wb_mean"] == 4.25
+    assert entry["history"][0]["protocol_hash"] == "00000000000000aa"
+    markdown = (board / "LEADERBOARD.md").read_text()
+    current, superseded = markdown.split("## Protocol version 1 (superseded)")
+    assert "| tiny_table |" in current and "4.25" not in current and "| 4.25 |" in superseded
+    rows = (board / "leaderboard.csv").read_text().splitlines()[1:]
+    assert [r.split(",")[2] for r in rows] == ["tiny_table", "tiny_table"]
+    assert quick_submit(file, board) == 0  # the same version again: replaced, history kept as is
+    assert json.loads(path.read_text())["history"] == entry["history"]
+    assert main(["verify", "--root", str(board)]) == 0

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from leaderboard.entries import entry_problems, valid_entries, write_entry
+from leaderboard.entries import SCORING_KEYS, entry_problems, scoring_of, valid_entries, write_entry
 from leaderboard.submission import from_data
 from leaderboard.submit import build_entry, defense_of
 from tests.leaderboard.factory import make_entry
@@ -15,6 +15,21 @@ def test_hand_made_entry_is_valid():
     assert entry_problems(make_entry("clean_reference", 0.9, None, "none")) == []
 
 
+def scoring(entry):
+    return {k: entry[k] for k in SCORING_KEYS}
+
+
+def test_an_entry_with_history_is_valid_and_reads_per_version():
+    entry = make_entry("ok", 0.4, 1.2)
+    v1 = scoring(entry)
+    entry.update(protocol_version=2, computed={"noise": {"device": "cpu", "torch": "2.13.0"}, "victims": [{"device": "cpu", "torch": "2.13.0"}]})
+    entry["scores"] = {**entry["scores"], "pesq_wb_mean": 2.5}
+    entry["history"] = [v1]
+    assert entry_problems(entry) == []
+    assert scoring_of(entry, 1)["scores"]["pesq_wb_mean"] == 1.2 and scoring_of(entry, 1)["name"] == "ok"
+    assert scoring_of(entry, 2) is entry and scoring_of(make_entry("new", 0.4, 1.2), 2) is None
+
+
 @pytest.mark.parametrize(
     ("edit", "expected"),
     [
@@ -23,7 +38,7 @@ def test_hand_made_entry_is_valid():
         (lambda e: e["scores"]["accuracy"][0].__setitem__("peak", 1.5), "scores.accuracy[0].peak: must be a finite number in [0.0, 1.0]"),
         (lambda e: e["scores"]["accuracy"][0].__setitem__("seed", True), "scores.accuracy[0].seed: must be int"),
         (lambda e: e["scores"].__setitem__("worst_case_peak", 0.3), "scores.worst_case_peak: must equal the max peak"),
-        (lambda e: e.__setitem__("protocol_version", 99), "protocol_version: must be one of (1,)"),
+        (lambda e: e.__setitem__("protocol_version", 99), "protocol_version: must be one of (1, 2)"),
         (lambda e: e.__setitem__("protocol_version", "1"), "protocol_version: must be int"),
         (lambda e: e.__setitem__("submission_sha256", "abc"), "submission_sha256: must match"),
         (lambda e: e.__setitem__("date", "yesterday"), "date: must be an ISO 8601"),
@@ -32,6 +47,11 @@ def test_hand_made_entry_is_valid():
         (lambda e: e.pop("device"), "device: missing"),
         (lambda e: e["budget"].__setitem__("eps", 0.5), "budget.eps: must be a number"),
         (lambda e: e["scores"]["band_snr_db"].append({"label": "all"}), "scores.band_snr_db[0].lower: missing"),
+        (lambda e: e.__setitem__("protocol_version", 2), "computed: missing (required from protocol version 2)"),
+        (lambda e: e.__setitem__("computed", {"noise": None, "victims": []}), "computed.victims: must be a non-empty list"),
+        (lambda e: e.__setitem__("history", [scoring(e)]), "history: versions must rise, each below the current 1"),
+        (lambda e: e.__setitem__("history", [{**scoring(e), "date": "then"}]), "history[0].date: must be an ISO 8601"),
+        (lambda e: e.__setitem__("history", [{**scoring(e), "extra": 1}]), "history[0].extra: unknown key"),
     ],
 )
 def test_each_schema_violation_is_named(edit, expected):
@@ -57,9 +77,11 @@ def test_write_refuses_invalid_and_valid_entries_raises(tmp_path):
 def test_build_entry_maps_conditions_to_defenses():
     assert [defense_of(c, True) for c in ("clean", "poisoned", "poisoned+resample")] == [None, "none", "resample"]
     assert defense_of("clean", False) == "none"
-    run = lambda peak: [{"seed": 0, "peak": peak, "final": peak - 0.1, "test_accuracy": [peak], "seconds": 1.0}]
+    where = lambda threads: {"device": "cpu", "torch": "2.13.0", "threads": threads}
+    run = lambda peak, threads=1: [{"seed": 0, "peak": peak, "final": peak - 0.1, "test_accuracy": [peak], "seconds": 1.0, "computed": where(threads)}]
     results = {
-        "victims": {"clean": {"m5": run(0.8)}, "poisoned": {"m5": run(0.2)}, "poisoned+resample": {"m5": run(0.5)}},
+        "victims": {"clean": {"m5": run(0.8, 4)}, "poisoned": {"m5": run(0.2)}, "poisoned+resample": {"m5": run(0.5, 2)}},
+        "generation": {"computed": where(1)},
         "metrics": {"pesq_wb_mean": 1.2, "stoi_mean": 0.8, "snr_db_median": 15.0, "band_snr_db": [{"label": "all", "lower": None, "upper": None, "segments": 3, "snr_db": 12.0}], "clips": 4},
         "data": {"fingerprint": "0123456789abcdef"},
     }
@@ -68,3 +90,4 @@ def test_build_entry_maps_conditions_to_defenses():
     assert entry_problems(entry) == []
     assert [(a["defense"], a["peak"]) for a in entry["scores"]["accuracy"]] == [("none", 0.2), ("resample", 0.5)]
     assert entry["scores"]["worst_case_peak"] == 0.5 and entry["scores"]["pesq_wb_mean"] == 1.2
+    assert entry["computed"] == {"noise": where(1), "victims": [where(1), where(2)]}  # unscored clean victims left out

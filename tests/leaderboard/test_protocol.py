@@ -21,8 +21,9 @@ def test_protocol_settings():
     cfg = protocol_config(BUDGET)
     assert cfg.data.source == "speech_commands"
     assert cfg.data.root == str((REPO_ROOT / "../shared/data/speech_commands_v0.02_test10").resolve())
-    assert cfg.victims.models == ("m5", "logmel_cnn") and cfg.victims.seeds == (0,) and cfg.victims.epochs == 20
-    assert cfg.defenses == ({"kind": "resample", "via_hz": 8000},)
+    assert cfg.victims.models == ("m5", "logmel_cnn", "bc_resnet") and cfg.victims.seeds == (0,) and cfg.victims.epochs == 20
+    core = read_merged(CONFIG_DIR / "thieves_core.toml")  # the thief matrix's core
+    assert cfg.defenses == tuple(core["defenses"]) and cfg.victims.thieves == core["victims"]["thieves"]
     assert cfg.metrics.max_perceptual_clips == 500 and cfg.metrics.perceptual
     assert cfg.budget == BUDGET and cfg.has_noise
 
@@ -50,6 +51,6 @@ def test_hash_ignores_budget_and_data_location_but_not_settings(tmp_path):
 def test_protocol_file_version_must_match_the_code(tmp_path):
     assert "protocol" not in protocol_data()
     edited = tmp_path / "protocol.toml"
-    edited.write_text(PROTOCOL_FILE.read_text().replace("version = 1", "version = 2").replace("../bench", str(REPO_ROOT / "bench")))
+    edited.write_text(PROTOCOL_FILE.read_text().replace("version = 2", "version = 3").replace("../bench", str(REPO_ROOT / "bench")))
     with pytest.raises(ValueError, match=r"\[protocol\] must be exactly"):
         protocol_data(edited)

@@ -57,12 +57,12 @@ def test_seed_zero_is_the_entry_and_other_seeds_make_their_own_noise(tmp_path, c
     assert [row["seed"] for row in result["seeds"]] == [0, 1]
     seed0 = result["seeds"][0]
     assert seed0["accuracy"] == entry["scores"]["accuracy"]  # seed 0 is the protocol itself ...
-    assert out.split("seed 1:")[0].count("(cached)") == 4  # ... reusing the entry's 4 victims
+    assert out.split("seed 1:")[0].count("(cached)") == 6  # ... reusing the entry's 6 victims
     assert len(list((cache / "noise").glob("*.pt"))) == 2  # seed 1 made its own noise
     worst = [row["worst_case_peak"] for row in result["seeds"]]
     assert result["worst_case_peak"]["mean"] == pytest.approx(sum(worst) / 2)
     assert result["worst_case_peak"]["min"] == min(worst) and result["worst_case_peak"]["max"] == max(worst)
-    assert "| seed | m5 / none | logmel_cnn / none | m5 / resample | logmel_cnn / resample | worst case | seconds |" in out
+    assert "| seed | m5 / none | m5 / resample | m5 / opus_16k | m5 / augment | logmel_cnn / augment | bc_resnet / augment | worst case | seconds |" in out
     assert "tiny_table: worst-case peak" in out and "over 2 seed(s)" in out
     within = sum(w <= PROTECTION_BAR for w in worst)
     assert result["seeds_within_bar"] == within and f"protection bar at {within} of 2" in out
