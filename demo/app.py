@@ -25,7 +25,10 @@ from demo.table_editor import COLUMNS, paper_rows  # noqa: E402
 from leaderboard.entries import LEADERBOARD_ROOT  # noqa: E402
 
 CONCURRENCY_LIMIT = 2
-"""Requests computed at once; more wait in the queue (a CPU Space has two cores)."""
+"""Requests computed at once over the whole app; more wait in the queue (a CPU Space has two
+cores). Every event shares one concurrency group (COMPUTE): Gradio's own default limit
+counts per event listener, which let about 12 jobs run at once."""
+COMPUTE = {"concurrency_id": "compute", "concurrency_limit": CONCURRENCY_LIMIT}
 QUEUE_SIZE = 32
 """Requests waiting beyond this are refused at once rather than queued for minutes."""
 MAX_UPLOAD = "20mb"
@@ -79,8 +82,8 @@ def _listen_tab(
         noise_state = gr.State()
         listen = partial(handlers.listen, out_root=out_root, index_file=index_file, root=root)
         outputs = [clean, protected, noise, segments, spectrogram, metrics, noise_state]
-        gr.on([demo.load, example.change, config.change], listen, [example, config, gain], outputs)
-        gain.release(partial(handlers.noise_audio, out_root=out_root), [noise_state, gain], noise)
+        gr.on([demo.load, example.change, config.change], listen, [example, config, gain], outputs, **COMPUTE)
+        gain.release(partial(handlers.noise_audio, out_root=out_root), [noise_state, gain], noise, **COMPUTE)
 
 
 def _protect_tab(out_root: Path) -> None:
@@ -105,7 +108,8 @@ def _protect_tab(out_root: Path) -> None:
                 download = gr.File(label="Protected WAV", interactive=False, elem_id="protect-download")
                 metrics = gr.Markdown()
         protect = partial(handlers.protect_upload, out_root=out_root)
-        button.click(protect, [upload, kind, eps, eps_max, label], [protected, download, metrics, status])
+        upload.change(handlers.check_upload, [upload], [status], **COMPUTE)
+        button.click(protect, [upload, kind, eps, eps_max, label], [protected, download, metrics, status], **COMPUTE)
 
 
 def _table_tab(examples: list[tuple[str, str]], first: str, out_root: Path, index_file: Path) -> None:
@@ -145,9 +149,9 @@ def _table_tab(examples: list[tuple[str, str]], first: str, out_root: Path, inde
         export_status = gr.Markdown(elem_id="export-status")
         table = [rows, eps_max, segment_samples, level]
         preview_fn = partial(handlers.table_preview, out_root=out_root, index_file=index_file)
-        preview.click(preview_fn, [*table, clip], [figure, status])
+        preview.click(preview_fn, [*table, clip], [figure, status], **COMPUTE)
         export_fn = partial(handlers.table_export, out_root=out_root)
-        export.click(export_fn, [*table, name, authors, description, link], [exported, export_status])
+        export.click(export_fn, [*table, name, authors, description, link], [exported, export_status], **COMPUTE)
 
 
 def _leaderboard_tab(demo: gr.Blocks, out_root: Path, root: Path) -> None:
@@ -157,7 +161,7 @@ def _leaderboard_tab(demo: gr.Blocks, out_root: Path, root: Path) -> None:
         plot = gr.Image(label="Worst-case peak accuracy against PESQ-WB", type="filepath")
         refresh = gr.Button("Refresh")
         view = partial(handlers.leaderboard_view, out_root=out_root, root=root)
-        gr.on([demo.load, refresh.click], view, None, [board, plot, note])
+        gr.on([demo.load, refresh.click], view, None, [board, plot, note], **COMPUTE)
 
 
 def main(argv: list[str] | None = None) -> int:

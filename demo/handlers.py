@@ -53,7 +53,7 @@ from demo.table_editor import (
 from demo.upload import read_upload, write_protected
 from leaderboard.entries import LEADERBOARD_ROOT, valid_entries
 from leaderboard.protocol import PROTECTION_BAR
-from leaderboard.ranking import rank_entries
+from leaderboard.ranking import latest_scorings, rank_entries
 from leaderboard.submission import (
     EPS_LIMIT,
     budget_problems,
@@ -171,6 +171,22 @@ class ProtectView(NamedTuple):
     download: str
     metrics: str
     status: str
+
+
+def check_upload(path: str | None) -> str:
+    """The Protect tab's status as soon as a clip is uploaded or recorded: what will be
+    protected, or why it cannot be (the same checks as Protect, so a bad file is refused
+    before anyone waits for it). Nothing is decoded beyond what `read_upload` needs."""
+    if not path:
+        return ""
+    try:
+        upload = read_upload(path)
+    except ValueError as err:
+        return f"**Cannot protect this clip:** {err}"
+    return (
+        f"Ready: **{upload.name}**, {upload.duration_s:.1f} s, {upload.sample_rate_hz} Hz, {upload.channels} "
+        f"channel(s). Pick a budget and press Protect."
+    )
 
 
 def protect_upload(
@@ -293,7 +309,8 @@ def table_export(
 def leaderboard_view(out_root: Path, root: Path = LEADERBOARD_ROOT) -> tuple[pd.DataFrame, str | None, str]:
     """The ranked entries, the accuracy-vs-PESQ plot (None without entries) and a note."""
     try:
-        rows = rank_entries(valid_entries(root))
+        version, entries = latest_scorings(valid_entries(root))
+        rows = rank_entries(entries)
     except ValueError as err:
         return pd.DataFrame(), None, f"**The leaderboard entries cannot be read:**\n\n```\n{err}\n```"
     if not rows:
@@ -305,7 +322,7 @@ def leaderboard_view(out_root: Path, root: Path = LEADERBOARD_ROOT) -> tuple[pd.
     plot = request_dir(out_root) / "leaderboard.png"
     tradeoff_figure(rows, plot)
     note = (
-        f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'}, ranked among those that protect (worst-case peak accuracy "
+        f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'} scored under protocol version {version}, ranked among those that protect (worst-case peak accuracy "
         f"<= {100 * PROTECTION_BAR:g}%) by PESQ-WB, higher (less audible) first; click a column header to sort."
     )
     return ranking_frame(rows), str(plot), note

@@ -17,6 +17,11 @@ from core.data import AudioError, read_audio, write_audio_atomic
 from core.protect import add_noise, eps_16k
 
 MAX_DURATION_S = 30.0
+MAX_CHANNELS = 2
+MAX_DECODED_SAMPLES = int(MAX_DURATION_S * 48_000 * MAX_CHANNELS)
+"""Samples (frames x channels) a file may decode to: 30 s of 48 kHz stereo, about 22 MiB per
+float64 copy. Checked from the header before decoding, because a few KiB of FLAC can decode
+to hundreds of MiB (8 channels at 96 kHz for 29 s: 170 MiB per copy)."""
 MIN_DURATION_S = 0.25
 """PESQ needs a quarter second, and so does a plot of 1000-sample segments."""
 SILENCE_PEAK = 1e-4
@@ -62,6 +67,13 @@ def read_upload(path: str | Path | None) -> Upload:
     if info.frames <= 0:
         raise ValueError(f"{path.name} is empty: it holds no samples.")
     duration_s = info.frames / info.samplerate
+    if info.channels > MAX_CHANNELS:
+        raise ValueError(f"{path.name} has {info.channels} channels; the demo protects mono or stereo clips (mix it down first).")
+    if info.frames * info.channels > MAX_DECODED_SAMPLES:
+        raise ValueError(
+            f"{path.name} decodes to {info.frames * info.channels:,} samples ({info.samplerate} Hz x {info.channels} "
+            f"channel(s) x {duration_s:.1f} s); the demo takes up to {MAX_DECODED_SAMPLES:,} (30 s of 48 kHz stereo)."
+        )
     if duration_s > MAX_DURATION_S:
         raise ValueError(f"{path.name} is {duration_s:.1f} s long; the demo protects clips up to {MAX_DURATION_S:.0f} s.")
     if duration_s < MIN_DURATION_S:

@@ -137,13 +137,33 @@ def test_long_audio_is_protected_in_one_second_windows(tmp_path: Path) -> None:
         (lambda d: write_wav(d / "silent.wav", np.zeros(16_000, dtype=np.float32)), "is silent"),
         (lambda d: write_wav(d / "tiny.wav", speech_clip(0.1)), "expected at least 0.25 s"),
         (lambda d: write_wav(d / "long.wav", speech_clip(31.0)), "up to 30 s"),
+        (lambda d: write_wav(d / "eight.flac", np.zeros((16_000, 8), dtype=np.float32)), "has 8 channels"),
+        (lambda d: write_wav(d / "huge.flac", np.zeros((96_000 * 20, 2), dtype=np.float32), 96_000), "decodes to 3,840,000 samples"),
     ],
-    ids=["none", "not-audio", "empty", "silent", "too-short", "too-long"],
+    ids=["none", "not-audio", "empty", "silent", "too-short", "too-long", "channels", "decoded-size"],
 )
 def test_unusable_uploads_are_page_errors(tmp_path: Path, make, message: str) -> None:
     path = make(tmp_path)
     with pytest.raises(gr.Error, match=message):
         handlers.protect_upload(None if path is None else str(path), MASK_TABLE, 0.08, 0.13, "auto", tmp_path / "out")
+
+
+def test_an_upload_is_checked_when_it_arrives(tmp_path: Path) -> None:
+    """The Protect tab's status says at once whether a clip can be protected, and why not."""
+    good = write_wav(tmp_path / "mine.wav", speech_clip(1.5))
+    assert "Ready: **mine.wav**, 1.5 s, 16000 Hz, 1 channel(s)" in handlers.check_upload(str(good))
+    bad = write_wav(tmp_path / "long.wav", speech_clip(31.0))
+    assert handlers.check_upload(str(bad)).startswith("**Cannot protect this clip:** long.wav is 31.0 s long")
+    assert handlers.check_upload(None) == ""
+
+
+def test_every_event_shares_one_concurrency_limit(tmp_path: Path) -> None:
+    """Gradio's default limit counts per event listener; one shared group bounds the whole app."""
+    from demo.app import CONCURRENCY_LIMIT, build_app
+
+    functions = list(build_app(out_root=tmp_path).fns.values())
+    assert len(functions) >= 7
+    assert {(f.concurrency_id, f.concurrency_limit) for f in functions} == {("compute", CONCURRENCY_LIMIT)}
 
 
 def _text_file(folder: Path) -> Path:
