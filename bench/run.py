@@ -166,6 +166,7 @@ def noise_for(
         n_classes=len(train.classes),
         progress=progress,
         on_round=lambda r: log(f"  round {r['round']}: surrogate accuracy {r['accuracy']:.3f} ({r['seconds']:.0f} s)"),
+        checkpoint=cache.path("noise", key, ".checkpoint.pt"),
     )
     seconds = time.perf_counter() - start
     meta = {
@@ -179,6 +180,7 @@ def noise_for(
     }
     delta = result.delta.cpu()
     save_noise(path, train.ids, delta, meta)
+    cache.path("noise", key, ".checkpoint.pt").unlink(missing_ok=True)  # the noise is stored: nothing left to resume
     return delta, {**meta, "key": key, "cached": False}
 
 

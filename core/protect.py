@@ -266,8 +266,10 @@ def noise_for(
         x = np.concatenate(windows)
         valid = np.concatenate([split_windows(np.ones(len(s.audio), dtype=np.float32)) for s in sources])
         cutoffs = np.array([min(s.sample_rate_hz, SAMPLE_RATE_HZ) / 2 for s, w in zip(sources, windows) for _ in w])
-        delta, meta = generate_noise(x, labels, n_classes, budget, minmin, surrogate, device, progress, valid, cutoffs)
+        checkpoint = path.with_suffix(".checkpoint.pt")
+        delta, meta = generate_noise(x, labels, n_classes, budget, minmin, surrogate, device, progress, valid, cutoffs, checkpoint)
         save_noise(path, ids, delta, meta)
+        checkpoint.unlink(missing_ok=True)  # the noise is stored: nothing left to resume
     delta = delta.numpy()
     bounds = np.cumsum([0] + [len(w) for w in windows])
     return {s.rel: stitch(delta[lo:hi], len(s.audio)) for s, lo, hi in zip(sources, bounds, bounds[1:])}, reused
@@ -284,9 +286,11 @@ def generate_noise(
     progress: bool,
     valid: np.ndarray | None = None,
     cutoffs_hz: np.ndarray | None = None,
+    checkpoint: Path | None = None,
 ) -> tuple[torch.Tensor, dict]:
     """Min-min noise [W, T] (on the CPU) for windows [W, T] with their labels, and its meta;
-    `valid` [W, T] and `cutoffs_hz` [W] confine it to what is written (minmin.generate)."""
+    `valid` [W, T] and `cutoffs_hz` [W] confine it to what is written, `checkpoint` lets a
+    killed run resume from its last round (minmin.generate)."""
     if len(set(labels)) < 2:
         raise ValueError(f"min-min noise needs readable files in at least 2 class folders, got {len(set(labels))}")
     torch.set_flush_denormal(True)  # denormal input gradients once tripled a min-min step on CPU
@@ -305,6 +309,7 @@ def generate_noise(
         progress=progress,
         valid=None if valid is None else torch.from_numpy(valid).to(device),
         cutoffs_hz=None if cutoffs_hz is None else torch.from_numpy(cutoffs_hz),
+        checkpoint=checkpoint,
     )
     meta = {
         "rounds": result.rounds,

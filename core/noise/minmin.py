@@ -17,8 +17,11 @@ Everything lives on `device`; the only host transfer is one accuracy scalar per 
 
 from __future__ import annotations
 
+import pickle
+import sys
 import time
 from functools import partial
+from pathlib import Path
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Any, ClassVar
@@ -28,6 +31,7 @@ from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
 
+from core.atomic import atomic_path
 from core.budgets.band import band_limit
 from core.budgets.base import Budget, noise_power_limit
 from core.defenses.augment import TrainingAugment
@@ -209,6 +213,7 @@ def generate(
     on_round: Callable[[dict], None] | None = None,
     valid: torch.Tensor | None = None,
     cutoffs_hz: torch.Tensor | None = None,
+    checkpoint: Path | None = None,
 ) -> MinMinResult:
     """Min-min noise for clean clips x [N, T] with labels y [N], on x's device.
 
@@ -217,6 +222,12 @@ def generate(
     written, `valid` [N, T] (1: a sample of the file, 0: padding) gives padding no noise,
     and `cutoffs_hz` [N] keeps each clip's noise below the highest frequency its file holds
     (its own Nyquist; the budget's band limit when that is lower).
+
+    `checkpoint`: a file where the state is saved after every round (noise, surrogate,
+    optimizer, every random generator, where the batch order stands) and resumed from when it
+    exists, so a killed run continues from its last finished round with the result of an
+    uninterrupted one. The caller names it after the recipe and deletes it once the noise is
+    stored; a file that does not fit this run is reported and replaced.
     """
     device = x.device
     n_classes = n_classes if n_classes is not None else int(y.max()) + 1
@@ -238,16 +249,22 @@ def generate(
     else:
         class_delta = None
         delta = project(init.to(device) * eps, x, eps, band)
+    view_gen = torch.Generator().manual_seed(config.seed + 1)
     view = _views(
-        _augmenting_view(model, n_classes, config.seed) if config.augment else None,
+        _augmenting_view(model, n_classes, view_gen) if config.augment else None,
         adversarial_view(model, config.rem_radius, config.rem_steps) if config.rem_radius else None,
     )
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    order = _batches(len(x), config.batch_size, cpu_gen)
+    order = Batches(len(x), config.batch_size, cpu_gen)
     history: list[dict] = []
-    bar = tqdm(total=config.max_rounds, desc="min-min rounds", unit="round", disable=not progress)
+    state = Checkpoint(checkpoint, model, optimizer, order, {"cpu": cpu_gen, "view": view_gen})
+    resumed = state.load(delta, class_delta)
+    if resumed is not None:
+        delta, class_delta, history = resumed
+    bar = tqdm(total=config.max_rounds, initial=len(history), desc="min-min rounds", unit="round", disable=not progress)
     start = time.perf_counter()
-    for round_index in range(1, config.max_rounds + 1):
+    finished = bool(history) and history[-1]["round"] >= config.min_rounds and history[-1]["accuracy"] >= config.target_accuracy
+    for round_index in range(len(history) + 1, 0 if finished else config.max_rounds + 1):
         model.train()
         for _ in range(0 if config.noise_first and round_index == 1 else config.train_steps):
             idx = next(order).to(device)
@@ -271,6 +288,7 @@ def generate(
         model.requires_grad_(True)
         record = {"round": round_index, "accuracy": accuracy, "seconds": time.perf_counter() - start}
         history.append(record)
+        state.save(delta, class_delta, history)
         if on_round is not None:
             on_round(record)
         bar.update(1)
@@ -285,11 +303,10 @@ def generate(
     return MinMinResult(delta=delta.detach(), class_delta=class_delta, history=history)
 
 
-def _augmenting_view(model: nn.Module, n_classes: int, seed: int) -> View:
+def _augmenting_view(model: nn.Module, n_classes: int, generator: torch.Generator) -> View:
     """The augment thief's transforms (default settings) as a view, drawn from a generator of
     their own, so the batch order and noise init stay those of the same seed without them."""
     augment = TrainingAugment()
-    generator = torch.Generator().manual_seed(seed + 1)
     augment.setup(model, generator)
     return lambda inputs, y: augment(model, inputs, y, n_classes, generator)
 
@@ -359,9 +376,77 @@ def _classwise_round(
     return class_delta
 
 
-def _batches(n: int, batch_size: int, generator: torch.Generator):
-    """Endless seeded shuffled batches of indices (CPU); the last short batch is kept."""
-    while True:
-        perm = torch.randperm(n, generator=generator)
-        for lo in range(0, n, batch_size):
-            yield perm[lo : lo + batch_size]
+class Batches:
+    """Endless seeded shuffled batches of indices (CPU); the last short batch is kept. Its
+    state (the current permutation and the position in it) can be saved and restored."""
+
+    def __init__(self, n: int, batch_size: int, generator: torch.Generator) -> None:
+        self.n, self.batch_size, self.generator = n, batch_size, generator
+        self.perm: torch.Tensor | None = None
+        self.position = 0
+
+    def __next__(self) -> torch.Tensor:
+        if self.perm is None or self.position >= self.n:
+            self.perm, self.position = torch.randperm(self.n, generator=self.generator), 0
+        batch = self.perm[self.position : self.position + self.batch_size]
+        self.position += self.batch_size
+        return batch
+
+    def state_dict(self) -> dict[str, Any]:
+        return {"perm": self.perm, "position": self.position}
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        self.perm, self.position = state["perm"], state["position"]
+
+
+@dataclass
+class Checkpoint:
+    """A generation's state after each round in `path` (None: no checkpointing), written
+    atomically, so a kill leaves the last finished round."""
+
+    path: Path | None
+    model: nn.Module
+    optimizer: torch.optim.Optimizer
+    order: Batches
+    generators: dict[str, torch.Generator]
+
+    def save(self, delta: torch.Tensor, class_delta: torch.Tensor | None, history: list[dict]) -> None:
+        if self.path is None:
+            return
+        state = {
+            "format": 1,
+            "delta": delta.cpu(),
+            "class_delta": None if class_delta is None else class_delta.cpu(),
+            "history": history,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "order": self.order.state_dict(),
+            "generators": {k: g.get_state() for k, g in self.generators.items()},
+            "torch_rng": torch.get_rng_state(),
+        }
+        with atomic_path(self.path) as tmp:
+            torch.save(state, tmp)
+
+    def load(
+        self, delta: torch.Tensor, class_delta: torch.Tensor | None
+    ) -> tuple[torch.Tensor, torch.Tensor | None, list[dict]] | None:
+        """(delta, class_delta, history) from the checkpoint, the model, optimizer, batch order
+        and generators restored in place; None when there is none to resume (or it does not fit)."""
+        if self.path is None or not self.path.is_file():
+            return None
+        try:
+            state = torch.load(self.path, map_location="cpu", weights_only=True)
+            if state.get("format") != 1 or state["delta"].shape != delta.shape:
+                raise ValueError(f"delta {tuple(state['delta'].shape)} does not fit {tuple(delta.shape)}")
+            self.model.load_state_dict(state["model"])
+            self.optimizer.load_state_dict(state["optimizer"])
+        except (RuntimeError, ValueError, KeyError, EOFError, pickle.UnpicklingError) as err:
+            tqdm.write(f"min-min: checkpoint {self.path} cannot be resumed ({err}); starting afresh", file=sys.stderr)
+            return None
+        self.order.load_state_dict(state["order"])
+        for key, generator in self.generators.items():
+            generator.set_state(state["generators"][key])
+        torch.set_rng_state(state["torch_rng"])
+        tqdm.write(f"min-min: resuming after round {len(state['history'])} from {self.path}", file=sys.stderr)
+        saved_class = state["class_delta"]
+        return state["delta"].to(delta), None if saved_class is None else saved_class.to(delta), state["history"]

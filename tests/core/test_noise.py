@@ -305,3 +305,34 @@ def test_noise_is_optimized_only_where_it_is_written():
     assert delta[::2, 3200:].abs().max() == 0 and delta[::2, :3200].abs().max() > 0.01
     assert _share_above(delta[::2], 4000.0) < 0.05 and _share_above(delta[1::2], 4000.0) > 0.3
     assert (delta.abs() <= budget.eps(x) + 1e-7).all()
+
+
+@pytest.mark.parametrize("augment", [False, True])
+def test_a_killed_generation_resumes_from_its_last_round_with_the_same_result(tmp_path, augment):
+    """A run killed after round 1 and started again from its checkpoint ends with exactly the
+    noise and history of an uninterrupted run (surrogate, optimizer, batch order and every
+    random generator restored); a checkpoint that does not fit is replaced."""
+    x = speech_like(12, 8000)
+    y = torch.arange(12) % 3
+    budget = SegmentMask(0.13, segment_samples=500)
+    config = MinMinConfig(steps=2, train_steps=3, min_rounds=3, max_rounds=3, batch_size=5, noise_batch_size=8, augment=augment, seed=4)
+
+    def run(checkpoint=None, on_round=None):
+        torch.manual_seed(0)
+        return generate(build_model("m5", 3), x, y, budget, config, n_classes=3, progress=False, checkpoint=checkpoint, on_round=on_round)
+
+    whole = run()
+    path = tmp_path / "noise.checkpoint.pt"
+
+    def kill_after_first(record):
+        if record["round"] == 1:
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        run(path, kill_after_first)
+    assert path.is_file()
+    resumed = run(path)
+    assert torch.equal(resumed.delta, whole.delta)
+    assert [r["accuracy"] for r in resumed.history] == [r["accuracy"] for r in whole.history] and resumed.rounds == 3
+    path.write_bytes(b"cut short")
+    assert torch.equal(run(path).delta, whole.delta)

@@ -159,6 +159,7 @@ def test_noise_was_optimized_only_where_it_is_written(first_run) -> None:
     _, out_dir, *_ = first_run
     ids = ["yes/a.wav#0", "yes/c.wav#0"]
     delta = load_noise(out_dir / ".protect" / f"noise-{rows_key(out_dir)}.pt", ids)[0].double()
+    assert not list((out_dir / ".protect").glob("*.checkpoint.pt"))  # deleted once the noise was stored
     assert delta[0, 8000:].abs().max() == 0 and delta[0, :8000].abs().max() > 0
     power = torch.fft.rfft(delta[1]).abs() ** 2
     assert float(power[torch.fft.rfftfreq(16000, 1 / 16000) > 4000].sum() / power.sum()) < 0.05
