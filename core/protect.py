@@ -26,7 +26,9 @@ above the budget).
 Resume: the noise is stored by window ID in OUT_DIR/.protect/noise-<key>.pt, the key
 hashing the noise recipe (budget, min-min settings, surrogate) and the input bytes, so a
 rerun on the same input reuses it; outputs the manifest lists as protected under the same
-key are not rewritten.
+key are not rewritten. The manifest grows by one row as each file is written, so a run killed
+while writing resumes with the files it had not finished; min-min itself checkpoints every
+round beside the noise file, so a kill during generation resumes from the last round.
 """
 
 from __future__ import annotations
@@ -34,6 +36,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import os
 import sys
 import tempfile
 import time
@@ -413,6 +416,16 @@ def write_manifest(path: Path, rows: list[Row]) -> None:
     write_text_atomic(path, buffer.getvalue())
 
 
+def append_manifest_row(path: Path, row: Row) -> None:
+    """Add one file's row to the manifest as soon as the file is written (flushed and
+    fsync'ed), so a killed run's resume finds every finished file; a later row for the same
+    path wins when the manifest is read, and the run's end rewrites it in order."""
+    with path.open("a", newline="") as f:
+        csv.DictWriter(f, fieldnames=MANIFEST_FIELDS, lineterminator="\n").writerow(row)
+        f.flush()
+        os.fsync(f.fileno())
+
+
 def is_written(status: str) -> bool:
     """A manifest status for a file this tool wrote: protected, or over budget."""
     return status == PROTECTED or status.startswith(OVER_BUDGET)
@@ -427,8 +440,10 @@ def write_outputs(
     key: str,
     perceptual: bool,
     progress: bool,
+    manifest: Path,
 ) -> dict[str, Row]:
-    """Protect every source; a file that cannot be written gets an `error: ...` row, not an exception."""
+    """Protect every source, each row appended to `manifest` as its file is done; a file that
+    cannot be written gets an `error: ...` row, not an exception."""
     rows = {}
     for s in tqdm(sources, desc="writing", unit="file", disable=not progress):
         row = {"path": s.rel, "class": class_of(s.rel) or "", "noise_key": key}
@@ -438,6 +453,7 @@ def write_outputs(
             row["status"] = f"error: {err}"
             tqdm.write(f"error: {err}", file=sys.stderr)
         rows[s.rel] = row
+        append_manifest_row(manifest, row)
     return rows
 
 
@@ -487,7 +503,8 @@ def protect_folder(
     rows = {rel: previous[rel] for rel in done}
     for rel, why in skipped.items():
         rows[rel] = {"path": rel, "class": class_of(rel) or "", "status": f"skipped: {why}"}
-    written = write_outputs(in_root, out_root, to_write, noise, budget, key, perceptual, progress)
+    write_manifest(manifest, [rows[rel] for rel in rels if rel in rows])  # what is known before writing
+    written = write_outputs(in_root, out_root, to_write, noise, budget, key, perceptual, progress, manifest)
     rows |= written
     write_manifest(manifest, [rows[rel] for rel in rels])
     failed = sum(not is_written(row["status"]) for row in written.values())

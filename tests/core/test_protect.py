@@ -197,6 +197,33 @@ def test_rerun_reuses_noise_and_rewrites_only_deleted_output(first_run, monkeypa
     assert snapshot(in_dir) == before
 
 
+def test_a_run_killed_while_writing_resumes_without_redoing_finished_files(first_run, monkeypatch, tmp_path) -> None:
+    """The manifest grows by a row per written file, so a resume after a kill neither writes
+    nor measures a finished file again."""
+    in_dir, first_out, config, *_ = first_run
+    out_dir = tmp_path / "out"
+    shutil.copytree(first_out / ".protect", out_dir / ".protect")  # the noise exists; the outputs do not
+    real = protect_module.protect_file
+    calls: list[str] = []
+
+    def dies_on_the_third(src, dst, *args, **kwargs):
+        if len(calls) == 2:
+            raise KeyboardInterrupt  # the process is killed while writing
+        calls.append(src.name)
+        return real(src, dst, *args, **kwargs)
+
+    monkeypatch.setattr(protect_module, "protect_file", dies_on_the_third)
+    with pytest.raises(KeyboardInterrupt):
+        run(in_dir, out_dir, config)
+    rows = read_rows(out_dir)
+    assert sum(row["status"] == "protected" for row in rows.values()) == 2
+    monkeypatch.setattr(protect_module, "protect_file", lambda src, dst, *a, **k: calls.append(src.name) or real(src, dst, *a, **k))
+    summary = run(in_dir, out_dir, config)
+    assert (summary.reused, summary.protected) == (2, len(FILES) - 2)
+    assert len(calls) == len(FILES) and len(set(calls)) == len(FILES)  # each file written once over both runs
+    assert list(read_rows(out_dir)) == sorted([*FILES, *GARBAGE])
+
+
 def test_a_cut_short_noise_file_is_reported_and_generated_again(first_run, tmp_path, capsys) -> None:
     in_dir, first_out, config, _, _ = first_run
     out_dir = tmp_path / "out"
