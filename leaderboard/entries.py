@@ -12,6 +12,7 @@ import json
 import math
 import re
 from datetime import datetime
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -125,12 +126,7 @@ def entry_problems(entry: Any) -> list[str]:
         problems.append(f"history: must be a list of earlier scorings, got {history!r}")
         history = []
     versions = []
-    for i, old in enumerate(history):
-        where = f"history[{i}]."
-        if not isinstance(old, dict):
-            problems.append(f"{where[:-1]}: must be an object, got {old!r}")
-            continue
-        problems += exact_keys(old, where, SCORING_KEYS)
+    for where, old in each_object(history, "history", SCORING_KEYS, problems):
         problems += scoring_problems(old, where, clean)
         versions.append(old.get("protocol_version"))
     if isinstance(entry.get("protocol_version"), int) and all(isinstance(v, int) for v in versions):
@@ -232,12 +228,7 @@ def scores_problems(scores: Any, clean: bool) -> list[str]:
     if not isinstance(bands, list):
         problems.append(f"scores.band_snr_db: must be a list, got {bands!r}")
         bands = []
-    for i, band in enumerate(bands):
-        where = f"scores.band_snr_db[{i}]."
-        if not isinstance(band, dict):
-            problems.append(f"{where[:-1]}: must be an object, got {band!r}")
-            continue
-        problems += exact_keys(band, where, BAND_KEYS)
+    for where, band in each_object(bands, "scores.band_snr_db", BAND_KEYS, problems):
         band_check = _Checker(band, where, problems)
         band_check.of("label", str)
         band_check.number("lower", nullable=True)
@@ -245,6 +236,20 @@ def scores_problems(scores: Any, clean: bool) -> list[str]:
         band_check.of("segments", int)
         band_check.number("snr_db", nullable=True)
     return problems
+
+
+def each_object(
+    items: list[Any], where: str, keys: tuple[str, ...], problems: list[str]
+) -> Iterator[tuple[str, dict[str, Any]]]:
+    """(path prefix, item) for each item of a list that must hold objects with exactly
+    `keys`; a non-object or a key problem is appended to `problems`."""
+    for i, item in enumerate(items):
+        at = f"{where}[{i}]."
+        if not isinstance(item, dict):
+            problems.append(f"{at[:-1]}: must be an object, got {item!r}")
+            continue
+        problems += exact_keys(item, at, keys)
+        yield at, item
 
 
 def exact_keys(data: dict[str, Any], where: str, keys: tuple[str, ...], optional: tuple[str, ...] = ()) -> list[str]:
