@@ -151,54 +151,47 @@ def _none(budget: dict[str, Any]) -> list[str]:
 
 @CHECKS.register("constant")
 def _constant(budget: dict[str, Any]) -> list[str]:
-    problems = key_problems(budget, "budget.", {"kind", "eps"}, {"band_limit_hz"})
-    if "eps" in budget:
-        problems += eps_problems("budget.eps", budget["eps"])
-    return problems + band_problems(budget)
+    return key_problems(budget, "budget.", {"kind", "eps"}, {"band_limit_hz"}) + field_problems(budget)
 
 
 @CHECKS.register("segment_mask")
 def _segment_mask(budget: dict[str, Any]) -> list[str]:
-    problems = key_problems(
-        budget, "budget.", {"kind", "rows", "eps_max", "segment_samples", "level"}, {"band_limit_hz"}
-    )
-    if "eps_max" in budget:
-        problems += eps_problems("budget.eps_max", budget["eps_max"])
-    if "segment_samples" in budget:
-        problems += samples_problems("budget.segment_samples", budget["segment_samples"])
-    if "level" in budget and budget["level"] not in LEVELS:
-        problems.append(f"budget.level: must be one of {list(LEVELS)}, got {budget['level']!r}")
-    if "rows" in budget:
-        problems += rows_problems(budget["rows"])
-    return problems + band_problems(budget)
+    required = {"kind", "rows", "eps_max", "segment_samples", "level"}
+    return key_problems(budget, "budget.", required, {"band_limit_hz"}) + field_problems(budget)
 
 
 @CHECKS.register("envelope")
 def _envelope(budget: dict[str, Any]) -> list[str]:
-    problems = key_problems(budget, "budget.", {"kind", "eps_max"}, {"rows", "window_samples", "band_limit_hz"})
-    if "eps_max" in budget:
-        problems += eps_problems("budget.eps_max", budget["eps_max"])
-    if "window_samples" in budget:
-        problems += samples_problems("budget.window_samples", budget["window_samples"])
-    if "rows" in budget:
-        problems += rows_problems(budget["rows"])
-    return problems + band_problems(budget)
+    optional = {"rows", "window_samples", "band_limit_hz"}
+    return key_problems(budget, "budget.", {"kind", "eps_max"}, optional) + field_problems(budget)
 
 
 @CHECKS.register("masking")
 def _masking(budget: dict[str, Any]) -> list[str]:
-    problems = key_problems(budget, "budget.", {"kind", "margin_db"}, {"eps_max", "iterations", "band_limit_hz"})
-    if "margin_db" in budget:
-        margin = budget["margin_db"]
-        if not is_finite_number(margin) or not -MARGIN_DB_LIMIT <= margin <= MARGIN_DB_LIMIT:
-            problems.append(f"budget.margin_db: must be a number of dB in [-{MARGIN_DB_LIMIT}, {MARGIN_DB_LIMIT}], got {margin!r}")
-    if "eps_max" in budget:
-        problems += eps_problems("budget.eps_max", budget["eps_max"])
-    if "iterations" in budget:
-        n = budget["iterations"]
-        if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_ITERATIONS:
-            problems.append(f"budget.iterations: must be an integer in 1..{MAX_ITERATIONS} (projection passes per step), got {n!r}")
-    return problems + band_problems(budget)
+    optional = {"eps_max", "iterations", "band_limit_hz"}
+    return key_problems(budget, "budget.", {"kind", "margin_db"}, optional) + field_problems(budget)
+
+
+def field_problems(budget: dict[str, Any]) -> list[str]:
+    """Each present field checked by its rule in FIELD_CHECKS: a field has one rule in every
+    budget kind that takes it (which kind takes which field is `key_problems`' business)."""
+    return [p for key, check in FIELD_CHECKS.items() if key in budget for p in check(budget[key])]
+
+
+def margin_problems(margin: Any) -> list[str]:
+    if not is_finite_number(margin) or not -MARGIN_DB_LIMIT <= margin <= MARGIN_DB_LIMIT:
+        return [f"budget.margin_db: must be a number of dB in [-{MARGIN_DB_LIMIT}, {MARGIN_DB_LIMIT}], got {margin!r}"]
+    return []
+
+
+def iterations_problems(n: Any) -> list[str]:
+    if isinstance(n, bool) or not isinstance(n, int) or not 1 <= n <= MAX_ITERATIONS:
+        return [f"budget.iterations: must be an integer in 1..{MAX_ITERATIONS} (projection passes per step), got {n!r}"]
+    return []
+
+
+def level_problems(level: Any) -> list[str]:
+    return [] if level in LEVELS else [f"budget.level: must be one of {list(LEVELS)}, got {level!r}"]
 
 
 def samples_problems(field: str, n: Any) -> list[str]:
@@ -208,11 +201,9 @@ def samples_problems(field: str, n: Any) -> list[str]:
     return []
 
 
-def band_problems(budget: dict[str, Any]) -> list[str]:
-    """The optional `band_limit_hz`, checked by core's rule."""
-    if "band_limit_hz" not in budget:
-        return []
-    problem = band_limit_problem(budget["band_limit_hz"])
+def band_problems(band_limit_hz: Any) -> list[str]:
+    """`band_limit_hz`, checked by core's rule."""
+    problem = band_limit_problem(band_limit_hz)
     return [] if problem is None else [f"budget.band_limit_hz: {problem}"]
 
 
@@ -262,3 +253,17 @@ def eps_problems(field: str, value: Any) -> list[str]:
     if not is_finite_number(value) or not 0.0 < value <= EPS_LIMIT:
         return [f"{field}: must be a number with 0 < {field.split('.')[-1]} <= {EPS_LIMIT}, got {value!r}"]
     return []
+
+
+FIELD_CHECKS: dict[str, Callable[[Any], list[str]]] = {
+    "eps": lambda v: eps_problems("budget.eps", v),
+    "eps_max": lambda v: eps_problems("budget.eps_max", v),
+    "segment_samples": lambda v: samples_problems("budget.segment_samples", v),
+    "window_samples": lambda v: samples_problems("budget.window_samples", v),
+    "level": level_problems,
+    "rows": rows_problems,
+    "margin_db": margin_problems,
+    "iterations": iterations_problems,
+    "band_limit_hz": band_problems,
+}
+"""The rule of every budget field a submission may hold, by name."""
