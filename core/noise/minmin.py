@@ -113,6 +113,11 @@ class MinMinConfig:
         if self.rem_radius and self.classwise:
             raise ValueError("rem_radius (robust min-min) is for sample-wise noise; set classwise = false")
 
+    def stops_after(self, record: dict[str, Any]) -> bool:
+        """The stop rule, on a round's record: at least min_rounds, and the surrogate at
+        target_accuracy on x + delta (max_rounds is the loop's own bound)."""
+        return record["round"] >= self.min_rounds and record["accuracy"] >= self.target_accuracy
+
     NEUTRAL: ClassVar[dict[str, Any]] = {"noise_first": False, "augment": False, "rem_radius": 0.0, "rem_steps": 2}
     """Options added after noise was cached and entries scored, with the value that means
     "off": `to_dict` (what cache keys and hashes are made of) leaves them out while they
@@ -263,7 +268,7 @@ def generate(
         delta, class_delta, history = resumed
     bar = tqdm(total=config.max_rounds, initial=len(history), desc="min-min rounds", unit="round", disable=not progress)
     start = time.perf_counter()
-    finished = bool(history) and history[-1]["round"] >= config.min_rounds and history[-1]["accuracy"] >= config.target_accuracy
+    finished = bool(history) and config.stops_after(history[-1])
     for round_index in range(len(history) + 1, 0 if finished else config.max_rounds + 1):
         model.train()
         for _ in range(0 if config.noise_first and round_index == 1 else config.train_steps):
@@ -293,7 +298,7 @@ def generate(
             on_round(record)
         bar.update(1)
         bar.set_postfix(accuracy=f"{accuracy:.3f}")
-        if round_index >= config.min_rounds and accuracy >= config.target_accuracy:
+        if config.stops_after(record):
             break
     bar.close()
     if limit is not None:  # the finished noise gets the budget's thorough projection
