@@ -13,7 +13,7 @@ import pandas as pd
 from matplotlib.figure import Figure
 
 from leaderboard.protocol import PROTECTION_BAR
-from leaderboard.ranking import PARETO_MARK, Row, budget_label, peak_of, score_columns
+from leaderboard.ranking import PARETO_MARK, Row, peak_of, protection_label, score_columns
 
 
 def ranking_frame(rows: list[Row]) -> pd.DataFrame:
@@ -27,7 +27,7 @@ def ranking_frame(rows: list[Row]) -> pd.DataFrame:
             "Rank": row.rank,
             "Pareto": PARETO_MARK if row.pareto else "",
             "Submission": e["name"],
-            "Budget": budget_label(e["budget"]),
+            "Budget": protection_label(e),
             "Worst-case peak %": _percent(s["worst_case_peak"]),
         }
         for victim, defense in columns:

@@ -19,7 +19,7 @@ from typing import Any
 from core.atomic import write_text_atomic
 from core.numbers import is_finite_number
 from leaderboard.protocol import KNOWN_VERSIONS
-from leaderboard.submission import NAME_PATTERN, budget_problems
+from leaderboard.submission import NAME_PATTERN, budget_problems, generation_problems
 
 LEADERBOARD_ROOT = Path(__file__).resolve().parent
 """The real leaderboard folder. Every function takes its root as an argument; tests pass tmp_path."""
@@ -30,8 +30,9 @@ SCORING_KEYS = (
 )  # fmt: skip
 """One scoring: what `history` keeps of each earlier protocol version's run."""
 ENTRY_KEYS = ("name", "authors", "description", "link", "budget", "submission_sha256", *SCORING_KEYS)
-OPTIONAL_KEYS = ("history", "computed")
-"""`computed` (required from protocol 2): where the figures were computed, see `computed_problems`."""
+OPTIONAL_KEYS = ("generation", "history", "computed")
+"""`generation`: the submission's generation choices, when it made any; `computed` (required
+from protocol 2): where the figures were computed, see `computed_problems`."""
 SCORE_KEYS = ("accuracy", "worst_case_peak", "pesq_wb_mean", "stoi_mean", "snr_db_median", "band_snr_db")
 ACCURACY_KEYS = ("victim", "defense", "seed", "peak", "final")
 BAND_KEYS = ("label", "lower", "upper", "segments", "snr_db")
@@ -100,7 +101,7 @@ def scoring_of(entry: dict[str, Any], version: int) -> dict[str, Any] | None:
         return entry
     for old in entry.get("history", []):
         if old["protocol_version"] == version:
-            return {**{k: entry[k] for k in ENTRY_KEYS if k not in SCORING_KEYS}, **old}
+            return {**{k: v for k, v in entry.items() if k not in (*SCORING_KEYS, "history", "computed")}, **old}
     return None
 
 
@@ -143,6 +144,8 @@ def entry_problems(entry: Any) -> list[str]:
     check.of("link", str, nullable=True)
     if "budget" in entry:
         problems += budget_problems(entry["budget"], entry.get("name"))
+    if "generation" in entry:
+        problems += generation_problems(entry["generation"], entry.get("budget"))
     check.pattern("submission_sha256", HEX64)
     return problems
 

@@ -58,6 +58,7 @@ def protocol_data(path: Path = PROTOCOL_FILE) -> dict[str, Any]:
 
 def protocol_config(
     budget: dict[str, Any],
+    generation: dict[str, Any] | None = None,
     data_root: str | Path | None = None,
     overrides: dict[str, dict[str, Any]] | None = None,
     path: Path = PROTOCOL_FILE,
@@ -67,6 +68,7 @@ def protocol_config(
 
     Args:
         budget: a validated submission's `[budget]` table.
+        generation: its `[generation]` choices, merged over the protocol's recipe.
         data_root: a Speech Commands folder replacing the protocol's (after overrides).
         overrides: {section: {key: value}} merged into the protocol (tests: QUICK).
         path: the protocol file.
@@ -81,12 +83,14 @@ def protocol_config(
     if root and not Path(root).is_absolute():
         data["data"] = {**data["data"], "root": str((repo_root / root).resolve())}
     data["budget"] = budget
+    data["generation"] = {**data["generation"], **(generation or {})}
     return from_dict(BenchConfig, data, "")
 
 
 def protocol_hash(cfg: BenchConfig) -> str:
     """Hash of the scoring settings (not the budget, not where the data folder is): entries
-    with equal hashes and data fingerprints were scored the same way."""
+    with equal hashes and data fingerprints were scored the same way. Pass the config made
+    without a submission's generation choices: those are the submission's, not the protocol's."""
     settings = cfg.to_dict()
     for key in ("name", "description", "budget"):
         settings.pop(key)

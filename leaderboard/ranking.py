@@ -125,6 +125,24 @@ def budget_label(budget: dict[str, Any]) -> str:
     return "none (clean)"
 
 
+def recipe_label(generation: dict[str, Any]) -> str:
+    """A submission's generation choices in words ('' for the protocol's base recipe)."""
+    parts = []
+    if generation.get("augment"):
+        parts.append("made through augmentation (EOT)")
+    if generation.get("rem_radius"):
+        parts.append(f"REM radius {generation['rem_radius']:g}, {generation.get('rem_steps', 2)} steps")
+    if "surrogate" in generation:
+        parts.append(f"surrogate {generation['surrogate']}")
+    return "; ".join(parts)
+
+
+def protection_label(entry: dict[str, Any]) -> str:
+    """An entry's budget and, when it chose any, its generation choices, in words."""
+    recipe = recipe_label(entry.get("generation", {}))
+    return budget_label(entry["budget"]) + (f"; {recipe}" if recipe else "")
+
+
 def _fmt(value: float | None, spec: str, scale: float = 1.0) -> str:
     return "–" if value is None else format(scale * value, spec)
 
@@ -192,7 +210,7 @@ def _table_lines(entries: list[dict[str, Any]], bar: float) -> list[str]:
     for row in rank_entries(entries, bar):
         e, s = row.entry, row.entry["scores"]
         name = f"[{e['name']}]({_url(e['link'])})" if e["link"] else e["name"]
-        cells = [str(row.rank) if row.rank else "–", PARETO_MARK if row.pareto else "", name, budget_label(e["budget"])]
+        cells = [str(row.rank) if row.rank else "–", PARETO_MARK if row.pareto else "", name, protection_label(e)]
         cells += [_fmt(s["worst_case_peak"], ".1f", 100)] + [_fmt(peak_of(e, v, d), ".1f", 100) for v, d in columns]
         cells += [_fmt(s["pesq_wb_mean"], ".2f"), _fmt(s["stoi_mean"], ".3f"), _fmt(s["snr_db_median"], ".1f")]
         cells += [_cell(", ".join(e["authors"])), e["date"][:10], row.note]
@@ -205,7 +223,7 @@ def render_csv(entries: list[dict[str, Any]], bar: float = PROTECTION_BAR) -> st
     first, ranked within it), full-precision numbers (empty cell: no value)."""
     by_version = [(v, rank_entries(scored_under(entries, v), bar)) for v in scoring_versions(entries)]
     columns = score_columns([r.entry for _, rows in by_version for r in rows])
-    head = ["rank", "pareto", "name", "authors", "budget_kind", "eps_max", "worst_case_peak"]
+    head = ["rank", "pareto", "name", "authors", "budget_kind", "eps_max", "generation", "worst_case_peak"]
     head += [f"peak_{v}_{d}" for v, d in columns]
     head += ["pesq_wb_mean", "stoi_mean", "snr_db_median", "protocol_version", "date", "link", "note"]
     out = io.StringIO()
@@ -214,7 +232,7 @@ def render_csv(entries: list[dict[str, Any]], bar: float = PROTECTION_BAR) -> st
     for row in (r for _, rows in by_version for r in rows):
         e, s, b = row.entry, row.entry["scores"], row.entry["budget"]
         cells = ["" if row.rank is None else row.rank, str(row.pareto).lower(), e["name"], _csv_text("; ".join(e["authors"]))]
-        cells += [b["kind"], _num(b.get("eps_max", b.get("eps"))), _num(s["worst_case_peak"])]
+        cells += [b["kind"], _num(b.get("eps_max", b.get("eps"))), recipe_label(e.get("generation", {})), _num(s["worst_case_peak"])]
         cells += [_num(peak_of(e, v, d)) for v, d in columns]
         cells += [_num(s["pesq_wb_mean"]), _num(s["stoi_mean"]), _num(s["snr_db_median"])]
         cells += [e["protocol_version"], e["date"], _csv_text(e["link"] or ""), row.note]

@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from core.budgets import band_limit_problem, budget_from_dict, table_problems
 from core.budgets.segment_mask import LEVELS
+from core.models import surrogate_names
 from core.numbers import is_finite_number
 from core.registry import Registry
 
@@ -33,7 +34,13 @@ MAX_ITERATIONS = 10
 noise batch, so more would blow the protocol's time budget."""
 
 TOP_REQUIRED = {"name", "authors", "description", "budget"}
-TOP_OPTIONAL = {"link"}
+TOP_OPTIONAL = {"link", "generation"}
+MAX_REM_STEPS = 4
+"""REM's inner PGD steps: each costs one more forward and backward pass per noise step."""
+GENERATION_CHOICES = ("augment", "rem_radius", "rem_steps", "surrogate")
+"""The generation options a submission may choose (MinMinConfig's augment, rem_radius and
+rem_steps, and the surrogate; left out, the protocol's base recipe). Victims, thieves and data
+stay the protocol's, so every entry's scores stay comparable."""
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class Submission:
     description: str
     link: str | None
     budget: dict[str, Any]
+    generation: dict[str, Any] = field(default_factory=dict)
 
 
 def load_submission(path: str | Path) -> tuple[Submission, bytes]:
@@ -89,6 +97,7 @@ def from_data(data: dict[str, Any]) -> Submission:
         description=data["description"],
         link=data.get("link"),
         budget=data["budget"],
+        generation=data.get("generation", {}),
     )
 
 
@@ -118,7 +127,47 @@ def submission_problems(data: dict[str, Any], stem: str | None = None) -> list[s
             problems.append(f"link: must start with https:// or http://, got {link!r}")
     if "budget" in data:
         problems += budget_problems(data["budget"], name)
+    if "generation" in data:
+        problems += generation_problems(data["generation"], data.get("budget"))
     return problems
+
+
+def generation_problems(generation: Any, budget: Any = None) -> list[str]:
+    """Every problem with a `[generation]` table (see GENERATION_CHOICES); `budget` bounds
+    REM's radius when it is a valid table."""
+    if not isinstance(generation, dict):
+        return [f"generation: must be a table, got {generation!r}"]
+    problems = key_problems(generation, "generation.", set(), set(GENERATION_CHOICES))
+    if isinstance(budget, dict) and budget.get("kind") == "none" and generation:
+        problems.append("generation: a kind = \"none\" budget makes no noise; remove [generation]")
+    if "augment" in generation and not isinstance(generation["augment"], bool):
+        problems.append(f"generation.augment: must be true or false, got {generation['augment']!r}")
+    if "rem_radius" in generation:
+        radius, bound = generation["rem_radius"], _bound(budget)
+        if not is_finite_number(radius) or not 0.0 <= radius < (bound if bound is not None else EPS_LIMIT):
+            limit = f"the budget's bound {bound:g}" if bound is not None else EPS_LIMIT
+            problems.append(f"generation.rem_radius: must be a number with 0 <= rem_radius < {limit}, got {radius!r}")
+    if "rem_steps" in generation:
+        steps = generation["rem_steps"]
+        if isinstance(steps, bool) or not isinstance(steps, int) or not 1 <= steps <= MAX_REM_STEPS:
+            problems.append(f"generation.rem_steps: must be an integer in 1..{MAX_REM_STEPS}, got {steps!r}")
+    if "surrogate" in generation:
+        surrogate = generation["surrogate"]
+        try:
+            if not isinstance(surrogate, str):
+                raise ValueError(f"must be a string, got {surrogate!r}")
+            surrogate_names(surrogate)
+        except ValueError as err:
+            problems.append(f"generation.surrogate: {err}")
+    return problems
+
+
+def _bound(budget: Any) -> float | None:
+    """A budget table's largest |delta| (eps or eps_max) when it names a usable one."""
+    if not isinstance(budget, dict):
+        return None
+    bound = budget.get("eps_max", budget.get("eps"))
+    return float(bound) if is_finite_number(bound) and bound > 0 else None
 
 
 def budget_problems(budget: Any, name: Any = None) -> list[str]:

@@ -64,12 +64,14 @@ def build_entry(submission: Submission, sha256: str, results: dict[str, Any], **
     ]
     metrics = results.get("metrics") or {}
     bands = [{k: b[k] for k in ("label", "lower", "upper", "segments", "snr_db")} for b in metrics.get("band_snr_db", [])]
+    recipe = {"generation": submission.generation} if submission.generation else {}
     return {
         "name": submission.name,
         "authors": list(submission.authors),
         "description": submission.description,
         "link": submission.link,
         "budget": submission.budget,
+        **recipe,
         "scores": {
             "accuracy": accuracy,
             "worst_case_peak": worst_case_peak(accuracy),
@@ -164,16 +166,17 @@ def score(
     from bench.run import run  # torch-heavy; `verify` and `show` stay fast
     from core.device import pick_device
 
-    cfg = protocol_config(submission.budget, data_root=data_root, overrides=overrides)
+    cfg = protocol_config(submission.budget, submission.generation, data_root=data_root, overrides=overrides)
     torch_device = pick_device(device)
-    log(f"scoring {submission.name} ({cfg.budget.get('kind')} budget) on {torch_device}")
+    recipe = f", generation {submission.generation}" if submission.generation else ""
+    log(f"scoring {submission.name} ({cfg.budget.get('kind')} budget{recipe}) on {torch_device}")
     start = time.perf_counter()
     output = run(cfg, Cache(cache_dir), torch_device, progress=progress, log=log, clean_victims=not cfg.has_noise)
     return build_entry(
         submission,
         hashlib.sha256(raw).hexdigest(),
         output.results,
-        protocol_hash=protocol_hash(cfg),
+        protocol_hash=protocol_hash(protocol_config(submission.budget, data_root=data_root, overrides=overrides)),
         git_commit=git_commit(),
         date=datetime.now(UTC).isoformat(timespec="seconds"),
         scoring_seconds=time.perf_counter() - start,

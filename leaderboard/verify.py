@@ -73,6 +73,8 @@ def entry_mismatches(root: Path, path: Path) -> list[str]:
     for key in ("budget", "description", "link"):
         if entry[key] != getattr(submission, key):
             problems.append(f"{key} differs from {submission_path.name}: {entry[key]!r} != {getattr(submission, key)!r}")
+    if entry.get("generation", {}) != submission.generation:
+        problems.append(f"generation differs from {submission_path.name}: {entry.get('generation', {})!r} != {submission.generation!r}")
     if entry["authors"] != list(submission.authors):
         problems.append(f"authors differ from {submission_path.name}: {entry['authors']!r} != {list(submission.authors)!r}")
     return problems

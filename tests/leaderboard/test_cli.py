@@ -13,7 +13,7 @@ import torch
 
 from leaderboard.entries import LEADERBOARD_ROOT, entry_problems
 from leaderboard.protocol import PROTOCOL_VERSION
-from tests.leaderboard.factory import write_submission
+from tests.leaderboard.factory import PAPER_TOML, write_submission
 
 
 def listing(folder):
@@ -92,6 +92,30 @@ def test_verify_fails_on_a_number_as_string_and_a_changed_submission(board, caps
     assert main(["verify", "--root", str(board)]) == 1
     err = capsys.readouterr().err
     assert "submission_sha256" in err and "budget differs" in err
+
+
+def test_verify_fails_when_an_entry_claims_generation_choices_its_submission_lacks(board, capsys):
+    path = board / "entries" / "tiny_table.json"
+    entry = json.loads(path.read_text())
+    path.write_text(json.dumps({**entry, "generation": {"augment": True}}))
+    assert main(["verify", "--root", str(board)]) == 1
+    assert "generation differs from tiny_table.toml: {'augment': True} != {}" in capsys.readouterr().err
+
+
+def test_submit_runs_the_submissions_generation_choices(monkeypatch, tmp_path):
+    import bench.run
+
+    seen = []
+
+    def stop(cfg, *args, **kwargs):
+        seen.append(cfg)
+        raise RuntimeError("stop before any work")
+
+    monkeypatch.setattr(bench.run, "run", stop)
+    file = write_submission(tmp_path / "in", "eot", PAPER_TOML.format(name="eot") + "\n[generation]\naugment = true\n")
+    with pytest.raises(RuntimeError, match="stop before"):
+        quick_submit(file, tmp_path / "board")
+    assert seen[0].generation.augment and not (tmp_path / "board").exists()
 
 
 def test_verify_fails_after_editing_the_table_and_render_repairs_it(board, capsys):

@@ -91,3 +91,18 @@ def test_build_entry_maps_conditions_to_defenses():
     assert [(a["defense"], a["peak"]) for a in entry["scores"]["accuracy"]] == [("none", 0.2), ("resample", 0.5)]
     assert entry["scores"]["worst_case_peak"] == 0.5 and entry["scores"]["pesq_wb_mean"] == 1.2
     assert entry["computed"] == {"noise": where(1), "victims": [where(1), where(2)]}  # unscored clean victims left out
+
+
+def test_an_entry_records_its_generation_choices_for_every_scoring():
+    sub = from_data({"name": "x", "authors": ["a"], "description": "d", "budget": {"kind": "constant", "eps": 0.08}, "generation": {"augment": True}})
+    peak = [{"seed": 0, "peak": 0.2, "final": 0.1}]
+    results = {"victims": {"poisoned": {"m5": peak}}, "generation": None, "metrics": {}, "data": {"fingerprint": "0123456789abcdef"}}
+    entry = build_entry(sub, "0" * 64, results, protocol_hash="f" * 16, git_commit=None, date="2026-01-01T00:00:00+00:00", scoring_seconds=2, device="cpu")
+    assert entry["generation"] == {"augment": True}
+    plain = from_data({"name": "x", "authors": ["a"], "description": "d", "budget": {"kind": "constant", "eps": 0.08}})
+    assert "generation" not in build_entry(plain, "0" * 64, results, protocol_hash="f" * 16, git_commit=None, date="2026-01-01T00:00:00+00:00", scoring_seconds=2, device="cpu")
+    old = make_entry("y", 0.3, 1.5)
+    new = {**old, "generation": {"augment": True}, "protocol_version": 2, "computed": {"noise": None, "victims": [{"device": "cpu", "torch": "2.13.0", "threads": 1}]}, "history": [{k: old[k] for k in SCORING_KEYS}]}
+    assert entry_problems(new) == []
+    assert scoring_of(new, 1)["generation"] == {"augment": True}
+    assert entry_problems({**new, "generation": {"augment": 1}}) == ["generation.augment: must be true or false, got 1"]

@@ -54,3 +54,10 @@ def test_protocol_file_version_must_match_the_code(tmp_path):
     edited.write_text(PROTOCOL_FILE.read_text().replace("version = 2", "version = 3").replace("../bench", str(REPO_ROOT / "bench")))
     with pytest.raises(ValueError, match=r"\[protocol\] must be exactly"):
         protocol_data(edited)
+
+
+def test_a_submissions_generation_choices_reach_the_run_but_not_the_protocol_hash():
+    chosen = protocol_config(BUDGET, {"augment": True, "surrogate": "m5+logmel_cnn"}, overrides=QUICK)
+    assert chosen.generation.augment and chosen.generation.surrogate == "m5+logmel_cnn"
+    assert chosen.generation.max_rounds == 1  # the rest of the recipe stays the protocol's
+    assert not protocol_config(BUDGET).generation.augment

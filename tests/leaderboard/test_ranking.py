@@ -6,6 +6,7 @@ import csv
 import io
 
 from leaderboard.ranking import (
+    protection_label,
     PARETO_MARK,
     budget_label,
     pareto_front,
@@ -110,3 +111,12 @@ def test_budget_label_names_a_band_limit():
     assert budget_label(table) == "mask table, 6 rows, eps_max 0.13, 1000-sample mean_abs segments"
     assert budget_label({**table, "band_limit_hz": 4000.0}).endswith("segments, noise below 4000 Hz")
     assert budget_label({"kind": "constant", "eps": 0.08, "band_limit_hz": 3400.5}) == "constant, eps 0.08, noise below 3400.5 Hz"
+
+
+def test_protection_label_adds_the_generation_choices():
+    entry = make_entry("eot", 0.3, 1.5)
+    assert protection_label(entry) == "constant, eps 0.08"
+    entry["generation"] = {"augment": True, "rem_radius": 0.02, "surrogate": "m5+bc_resnet"}
+    assert protection_label(entry) == "constant, eps 0.08; made through augmentation (EOT); REM radius 0.02, 2 steps; surrogate m5+bc_resnet"
+    assert "made through augmentation (EOT)" in render_markdown([entry])
+    assert "made through augmentation (EOT)" in render_csv([entry])

@@ -46,6 +46,13 @@ def test_good_submission_has_no_problems():
     assert problems_with(budget={"kind": "constant", "eps": 0.25}) == []
     assert problems_with(budget__band_limit_hz=4000) == []
     assert problems_with(budget={"kind": "constant", "eps": 0.08, "band_limit_hz": 3400.5}) == []
+    robust = {"augment": True, "rem_radius": 0.05, "rem_steps": 3, "surrogate": "m5+logmel_cnn"}
+    assert problems_with(generation=robust) == [] and problems_with(generation={}) == []
+
+
+def test_a_clean_reference_chooses_no_generation():
+    clean = {**GOOD, "name": "clean_reference", "budget": {"kind": "none"}, "generation": {"augment": True}}
+    assert submission_problems(clean, "clean_reference") == ['generation: a kind = "none" budget makes no noise; remove [generation]']
 
 
 @pytest.mark.parametrize(
@@ -89,6 +96,14 @@ def test_good_submission_has_no_problems():
         ({"budget__eps_max": 10**400}, "budget.eps_max: must be a number"),  # no OverflowError
         ({"budget__rows": [{"threshold": 10**400, "mask": 1.0}]}, "budget.rows[0].threshold: must be a number"),
         ({"budget__band_limit_hz": -(10**400)}, "budget.band_limit_hz: must be a number of Hz"),
+        ({"generation": "eot"}, "generation: must be a table"),
+        ({"generation": {"steps": 40}}, "generation.steps: unknown key; allowed: ['augment', 'rem_radius', 'rem_steps', 'surrogate']"),
+        ({"generation": {"augment": "yes"}}, "generation.augment: must be true or false"),
+        ({"generation": {"rem_radius": 0.13}}, "generation.rem_radius: must be a number with 0 <= rem_radius < the budget's bound 0.13"),
+        ({"generation": {"rem_radius": -0.01}}, "generation.rem_radius: must be a number"),
+        ({"generation": {"rem_steps": 5}}, "generation.rem_steps: must be an integer in 1..4, got 5"),
+        ({"generation": {"surrogate": "m5+wav2vec"}}, "generation.surrogate: unknown model 'wav2vec'"),
+        ({"generation": {"surrogate": "m5+m5"}}, "generation.surrogate: surrogate 'm5+m5' names a model twice"),
     ],
 )
 def test_each_bad_field_has_its_own_message(changes, expected):
