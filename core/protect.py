@@ -23,6 +23,13 @@ file's own rate over all channels (the delivered noise), and `linf` at 16 kHz mo
 every other metric (for a file at another rate this re-resamples the noise, so it may read
 above the budget).
 
+Memory: files are decoded, protected, written and checked in blocks (READ_BLOCK_FRAMES),
+so a file's own rate and channels never sit in memory whole; what stays is every file's
+16-kHz mono audio, packed once as min-min's windows, and min-min's eps and noise beside it
+(about 0.8 MB per minute of audio each), plus the surrogate's batch. A one-hour 44.1-kHz
+stereo file peaked at 1.39 GiB. A folder whose min-min would need more memory than the
+machine has available is refused before any work (`check_memory`).
+
 Resume: the noise is stored by window ID in OUT_DIR/.protect/noise-<key>.pt, the key
 hashing the noise recipe (budget, min-min settings, surrogate) and the input bytes, so a
 rerun on the same input reuses it; outputs the manifest lists as protected under the same
@@ -40,7 +47,8 @@ import os
 import sys
 import tempfile
 import time
-from dataclasses import dataclass
+from collections.abc import Iterator
+from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 import numpy as np
@@ -50,14 +58,14 @@ import torch
 from tqdm import tqdm
 
 from core import CLIP_SAMPLES, SAMPLE_RATE_HZ
-from core.atomic import remove_stale_temporaries, write_text_atomic
-from core.budgets.base import Budget
+from core.atomic import atomic_path, remove_stale_temporaries, write_text_atomic
+from core.budgets.base import Budget, eps_in_batches
 from core.data.audio_io import (
+    READ_BLOCK_FRAMES,
     AudioError,
     fix_length,
     read_audio,
     read_audio_info,
-    write_audio_atomic,
 )
 from core.data.class_folders import list_audio_files
 from core.hashing import compute_context, stable_hash
@@ -195,9 +203,10 @@ def check_full_scale(path: Path) -> None:
     can): min-min keeps x + noise inside [-1, 1], which would move those samples by more
     than eps, so such a file could not be protected within its budget."""
     try:
-        if sf.info(path).subtype not in ("FLOAT", "DOUBLE"):
-            return
-        peak = float(np.abs(sf.read(path, dtype="float64")[0]).max())
+        with sf.SoundFile(path) as f:
+            if f.subtype not in ("FLOAT", "DOUBLE"):
+                return
+            peak = max((float(np.abs(b).max()) for b in _blocks(f) if b.size), default=0.0)
     except (sf.SoundFileError, RuntimeError):
         return  # not readable as audio: read_audio reports it
     if peak > 1.0:
@@ -205,6 +214,12 @@ def check_full_scale(path: Path) -> None:
             f"{path}: samples reach {peak:.3g}, beyond full scale [-1, 1]; the noise could not stay within "
             "eps there (x + noise is kept inside [-1, 1]); normalise the file to a peak of at most 1 and run again"
         )
+
+
+def _blocks(f: sf.SoundFile) -> Iterator[np.ndarray]:
+    """An open file's frames as float64 [n, channels] blocks of READ_BLOCK_FRAMES, to its end."""
+    while (block := f.read(READ_BLOCK_FRAMES, dtype="float64", always_2d=True)).shape[0]:
+        yield block
 
 
 def file_sha256(path: Path) -> str:
@@ -241,8 +256,23 @@ def read_sources(
     return sources, skipped, digests
 
 
+def pack_windows(sources: list[Source]) -> tuple[np.ndarray, list[Source]]:
+    """Every source's 1-s windows in one array [W, CLIP_SAMPLES] (each file's last window
+    zero-padded), and the sources again with their audio as views into it: min-min's input and
+    the files' audio are then one copy in memory, not two (an hour of 16-kHz audio is 230 MB)."""
+    counts = [window_count(len(s.audio)) for s in sources]
+    windows = np.zeros((sum(counts), CLIP_SAMPLES), dtype=np.float32)
+    flat, packed, at = windows.reshape(-1), [], 0
+    for s, k in zip(sources, counts):
+        flat[at : at + len(s.audio)] = s.audio
+        packed.append(replace(s, audio=flat[at : at + len(s.audio)]))
+        at += k * CLIP_SAMPLES
+    return windows, packed
+
+
 def noise_for(
     sources: list[Source],
+    windows: np.ndarray,
     n_classes: int,
     budget: Budget,
     minmin: MinMinConfig,
@@ -251,10 +281,10 @@ def noise_for(
     device: torch.device,
     progress: bool,
 ) -> tuple[dict[str, np.ndarray], bool]:
-    """Noise [T] at 16 kHz per source path, loaded from `path` or generated over all sources'
-    windows and saved there; the flag says whether it was loaded."""
-    windows = [split_windows(s.audio) for s in sources]
-    ids = [i for s, w in zip(sources, windows) for i in window_ids(s.rel, len(w))]
+    """Noise [T] at 16 kHz per source path, loaded from `path` or generated over the sources'
+    packed `windows` (`pack_windows`) and saved there; the flag says whether it was loaded."""
+    counts = [window_count(len(s.audio)) for s in sources]
+    ids = [i for s, k in zip(sources, counts) for i in window_ids(s.rel, k)]
     delta = None
     if path.is_file():
         try:
@@ -264,18 +294,56 @@ def noise_for(
         except CorruptNoiseFile as err:
             tqdm.write(f"noise: {err}; generating it again", file=sys.stderr)
     reused = delta is not None
+    bounds = np.cumsum([0, *counts])
     if delta is None:
-        labels = [s.label for s, w in zip(sources, windows) for _ in w]
-        x = np.concatenate(windows)
-        valid = np.concatenate([split_windows(np.ones(len(s.audio), dtype=np.float32)) for s in sources])
-        cutoffs = np.array([min(s.sample_rate_hz, SAMPLE_RATE_HZ) / 2 for s, w in zip(sources, windows) for _ in w])
+        labels = [s.label for s, k in zip(sources, counts) for _ in range(k)]
+        valid = np.zeros(windows.shape, dtype=bool)  # the samples a file holds, not its padding
+        for s, lo in zip(sources, bounds):
+            valid.reshape(-1)[lo * CLIP_SAMPLES : lo * CLIP_SAMPLES + len(s.audio)] = True
+        cutoffs = np.array([min(s.sample_rate_hz, SAMPLE_RATE_HZ) / 2 for s, k in zip(sources, counts) for _ in range(k)])
+        check_memory(windows.shape[0], minmin, device)
         checkpoint = path.with_suffix(".checkpoint.pt")
-        delta, meta = generate_noise(x, labels, n_classes, budget, minmin, surrogate, device, progress, valid, cutoffs, checkpoint)
+        delta, meta = generate_noise(windows, labels, n_classes, budget, minmin, surrogate, device, progress, valid, cutoffs, checkpoint)
+        del valid
         save_noise(path, ids, delta, meta)
         checkpoint.unlink(missing_ok=True)  # the noise is stored: nothing left to resume
     delta = delta.numpy()
-    bounds = np.cumsum([0] + [len(w) for w in windows])
     return {s.rel: stitch(delta[lo:hi], len(s.audio)) for s, lo, hi in zip(sources, bounds, bounds[1:])}, reused
+
+
+WINDOW_BYTES_IN_MINMIN = 4 * CLIP_SAMPLES * 4 + CLIP_SAMPLES
+"""Memory min-min holds per window: the windows, eps, the noise and one transient copy (a
+round's checkpoint) in float32, and the padding mask (one byte a sample)."""
+BATCH_BYTES_PER_WINDOW = 2 * 2**20
+"""Memory per window of a noise batch: the surrogate's activations and their gradients
+(measured about 1.8 MB for M5 on 1-s windows)."""
+
+
+def check_memory(n_windows: int, minmin: MinMinConfig, device: torch.device | str) -> None:
+    """ValueError, before any work, when min-min over `n_windows` windows on the CPU would
+    need more memory than the machine has available (an out-of-memory kill would repeat on
+    every resume). Silent where /proc/meminfo is absent or the noise is made on a GPU."""
+    available = available_memory_bytes()
+    if torch.device(device).type != "cpu" or available is None:
+        return
+    need = n_windows * WINDOW_BYTES_IN_MINMIN + min(n_windows, minmin.noise_batch_size) * BATCH_BYTES_PER_WINDOW
+    if need > available:
+        raise ValueError(
+            f"min-min over {n_windows} windows ({n_windows / 3600:.1f} h of audio) needs about {need / 2**30:.1f} GiB "
+            f"and this machine has {available / 2**30:.1f} GiB available; protect the folder in parts, or on a "
+            "machine with more memory"
+        )
+
+
+def available_memory_bytes() -> int | None:
+    """MemAvailable of /proc/meminfo (Linux), in bytes; None where it cannot be read."""
+    try:
+        for line in Path("/proc/meminfo").read_text().splitlines():
+            if line.startswith("MemAvailable:"):
+                return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        return None
+    return None
 
 
 def generate_noise(
@@ -328,25 +396,61 @@ def generate_noise(
 
 def eps_16k(budget: Budget, audio: np.ndarray) -> np.ndarray:
     """The budget eps [T] of a file's 16 kHz mono audio, over the same windows the noise saw."""
-    windows = torch.from_numpy(split_windows(audio))
-    return stitch(budget.eps(windows).numpy(), len(audio))
+    return stitch(eps_in_batches(budget, torch.from_numpy(split_windows(audio))).numpy(), len(audio))
+
+
+class NoiseAtRate:
+    """The 16-kHz noise of one file at the file's own rate, taken block by block in order.
+
+    Resampled with a soxr stream (quality "HQ": the same samples as one call on the whole
+    noise), so a long file's noise never exists at its own rate all at once; past the end of
+    the noise it gives zeros (resampling may round the length down by a sample)."""
+
+    FEED_SAMPLES = 1 << 16
+
+    def __init__(self, noise_16k: np.ndarray, sample_rate_hz: int) -> None:
+        self._noise = noise_16k
+        self._fed = 0
+        self._buffer = np.zeros(0)
+        self._stream = None
+        if sample_rate_hz != SAMPLE_RATE_HZ:
+            self._stream = soxr.ResampleStream(SAMPLE_RATE_HZ, sample_rate_hz, 1, dtype="float64", quality="HQ")
+
+    def take(self, n: int) -> np.ndarray:
+        """The next `n` samples [n] float64."""
+        pieces, held = [self._buffer], len(self._buffer)
+        while held < n and self._fed <= len(self._noise):
+            chunk = self._noise[self._fed : self._fed + self.FEED_SAMPLES].astype(np.float64)
+            self._fed += self.FEED_SAMPLES
+            last = self._fed >= len(self._noise)
+            out = chunk if self._stream is None else self._stream.resample_chunk(chunk, last=last)
+            pieces.append(out)
+            held += len(out)
+            if last:
+                self._fed = len(self._noise) + 1  # exhausted: zeros from here on
+        joined = np.concatenate(pieces)
+        self._buffer = joined[n:]
+        return fix_length(joined[:n], n)
 
 
 def add_noise(original: np.ndarray, noise_16k: np.ndarray, eps: np.ndarray, sample_rate_hz: int) -> np.ndarray:
     """original [n, channels] plus the 16-kHz noise, resampled to `sample_rate_hz` and clamped
     to the 16-kHz `eps` held at that rate, on every channel; clipped to [-1, 1]."""
     n = original.shape[0]
-    if sample_rate_hz != SAMPLE_RATE_HZ:
-        noise_16k = soxr.resample(noise_16k.astype(np.float64), SAMPLE_RATE_HZ, sample_rate_hz, quality="HQ")
-    noise = fix_length(noise_16k.astype(np.float64), n)
-    held = eps_held(eps, n, sample_rate_hz)
+    return noisy_block(original, NoiseAtRate(noise_16k, sample_rate_hz).take(n), eps_held(eps, n, sample_rate_hz))
+
+
+def noisy_block(original: np.ndarray, noise: np.ndarray, held: np.ndarray) -> np.ndarray:
+    """original [n, channels] plus noise [n] clamped to +-held [n] on every channel, clipped
+    to [-1, 1]: one block of a protected file."""
     return np.clip(original + np.clip(noise, -held, held)[:, None], -1.0, 1.0)
 
 
-def eps_held(eps_16k_values: np.ndarray, n: int, sample_rate_hz: int) -> np.ndarray:
-    """The 16-kHz eps [T16] held at another rate: [n], each sample taking the eps at or
-    just before its own time."""
-    return eps_16k_values[np.minimum(np.arange(n) * SAMPLE_RATE_HZ // sample_rate_hz, len(eps_16k_values) - 1)]
+def eps_held(eps_16k_values: np.ndarray, n: int, sample_rate_hz: int, start: int = 0) -> np.ndarray:
+    """The 16-kHz eps [T16] held at another rate, for that rate's samples start .. start + n:
+    [n], each sample taking the eps at or just before its own time."""
+    at = (np.arange(start, start + n, dtype=np.int64) * SAMPLE_RATE_HZ) // sample_rate_hz
+    return eps_16k_values[np.minimum(at, len(eps_16k_values) - 1)]
 
 
 def file_metrics(clean_16k: np.ndarray, protected_16k: np.ndarray, perceptual: bool) -> dict[str, float | None]:
@@ -364,27 +468,53 @@ def protect_file(
     src: Path, dst: Path, clean_16k: np.ndarray, noise_16k: np.ndarray, budget: Budget, perceptual: bool
 ) -> Row:
     """Write the protected copy of `src` to `dst` in src's rate, channels, format and subtype
-    (the format's default subtype where soundfile cannot write src's); return its manifest fields."""
+    (the format's default subtype where soundfile cannot write src's); return its manifest fields.
+
+    Streams: the file is read, protected and written READ_BLOCK_FRAMES at a time, then read
+    back the same way to measure what the written samples moved, so memory stays that of the
+    16-kHz mono audio and noise, whatever the file's rate, channels and length."""
     rate_hz, channels, subtype, fmt = read_audio_info(src)
     if fmt not in sf.available_formats():
         known = sorted(sf.available_formats())
         raise ValueError(f"{src}: soundfile cannot write format {fmt!r}; expected one of {known}")
-    original, _ = sf.read(src, dtype="float64", always_2d=True)
     eps = eps_16k(budget, clean_16k)
-    samples = add_noise(original, noise_16k, eps, rate_hz)
-    write_audio_atomic(dst, samples, rate_hz, subtype if sf.check_format(fmt, subtype) else None, fmt)
-    written, _ = sf.read(dst, dtype="float64", always_2d=True)
-    scores = file_metrics(clean_16k, read_audio(dst), perceptual)
-    moved = np.abs(fix_length(written.T, original.shape[0]).T - original).max(axis=1)
-    scores["linf_native"] = float(moved.max())
-    held = eps_held(eps, original.shape[0], rate_hz)
-    fields = {"sample_rate_hz": rate_hz, "channels": channels, "duration_s": original.shape[0] / rate_hz, **scores}
+    noise = NoiseAtRate(noise_16k, rate_hz)
+    frames = 0
+    with atomic_path(dst) as tmp:
+        writable = subtype if sf.check_format(fmt, subtype) else sf.default_subtype(fmt)
+        with sf.SoundFile(src) as fin, sf.SoundFile(tmp, "w", rate_hz, channels, writable, format=fmt) as fout:
+            for block in _blocks(fin):
+                n = block.shape[0]
+                fout.write(noisy_block(block, noise.take(n), eps_held(eps, n, rate_hz, frames)))
+                frames += n
+    moved, factor = written_shift(src, dst, eps, rate_hz)
+    scores = file_metrics(clean_16k, read_audio(dst, max_seconds=METRIC_MAX_S), perceptual)
+    scores["linf_native"] = moved
+    fields = {"sample_rate_hz": rate_hz, "channels": channels, "duration_s": frames / rate_hz, **scores}
     row = {k: _text(v) for k, v in fields.items()}
     row["status"] = PROTECTED
-    if (moved > held + BUDGET_SLACK).any():
-        factor = float((moved / np.maximum(held, 1e-12)).max())
-        row["status"] = f"{OVER_BUDGET}: samples move by up to {factor:.2f} x eps after writing {fmt}/{subtype}"
+    if factor is not None:
+        row["status"] = f"{OVER_BUDGET}: samples move by up to {factor:.2f} x eps after writing {fmt}/{writable}"
     return row
+
+
+def written_shift(src: Path, dst: Path, eps: np.ndarray, rate_hz: int) -> tuple[float, float | None]:
+    """How far the written file `dst` moved `src`'s samples, read block by block: (largest
+    move over all channels, None when every sample stayed within its eps + BUDGET_SLACK,
+    else the largest move / eps). A written file of another length (lossy codecs pad or trim)
+    counts as cut or zero-padded to src's length."""
+    largest, factor, start, over = 0.0, 0.0, 0, False
+    with sf.SoundFile(src) as fin, sf.SoundFile(dst) as fout:
+        for block in _blocks(fin):
+            n = block.shape[0]
+            written = fout.read(n, dtype="float64", always_2d=True)
+            moved = np.abs(fix_length(written.T, n).T - block).max(axis=1)
+            held = eps_held(eps, n, rate_hz, start)
+            largest = max(largest, float(moved.max()))
+            factor = max(factor, float((moved / np.maximum(held, 1e-12)).max()))
+            over |= bool((moved > held + BUDGET_SLACK).any())
+            start += n
+    return largest, (factor if over else None)
 
 
 def _text(value: float | int | None) -> str:
@@ -486,6 +616,7 @@ def protect_folder(
     remove_stale_temporaries(out_root)
     classes = sorted({c for c in map(class_of, rels) if c is not None})
     sources, skipped, digests = read_sources(in_root, rels, classes, progress)
+    windows, sources = pack_windows(sources)
     key = noise_key(budget, minmin, surrogate, digests, device)
     manifest = out_root / MANIFEST_NAME
     previous = read_manifest(manifest)
@@ -499,7 +630,7 @@ def protect_folder(
     if to_write:
         path = out_root / STATE_DIR_NAME / f"noise-{key}.pt"
         device = torch.device(device)
-        noise, noise_reused = noise_for(sources, len(classes), budget, minmin, surrogate, path, device, progress)
+        noise, noise_reused = noise_for(sources, windows, len(classes), budget, minmin, surrogate, path, device, progress)
     rows = {rel: previous[rel] for rel in done}
     for rel, why in skipped.items():
         rows[rel] = {"path": rel, "class": class_of(rel) or "", "status": f"skipped: {why}"}
@@ -515,7 +646,7 @@ def protect_folder(
         reused=len(done),
         skipped=len(skipped),
         failed=failed,
-        windows=sum(window_count(len(s.audio)) for s in sources),
+        windows=len(windows),
         noise_reused=noise_reused,
         seconds=time.perf_counter() - start,
         manifest=manifest,

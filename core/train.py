@@ -135,12 +135,16 @@ def train_victim(
 
 
 @torch.no_grad()
-def accuracy_on(model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 256) -> float:
-    """Fraction of x classified as y, batched; one host transfer."""
+def accuracy_on(
+    model: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int = 256, delta: torch.Tensor | None = None
+) -> float:
+    """Fraction of x (x + delta when given, added a batch at a time, so no second copy of
+    x exists) classified as y, batched; one host transfer."""
     was_training = model.training
     model.eval()
     correct = torch.zeros((), dtype=torch.long, device=x.device)
     for lo in range(0, len(x), batch_size):
-        correct += (model(x[lo : lo + batch_size]).argmax(-1) == y[lo : lo + batch_size]).sum()
+        inputs = x[lo : lo + batch_size] if delta is None else x[lo : lo + batch_size] + delta[lo : lo + batch_size]
+        correct += (model(inputs).argmax(-1) == y[lo : lo + batch_size]).sum()
     model.train(was_training)
     return correct.item() / max(len(x), 1)

@@ -29,6 +29,21 @@ class Budget(Protocol):
     def to_dict(self) -> dict[str, Any]: ...
 
 
+EPS_BATCH_CLIPS = 256
+"""Clips whose eps is computed at a time: a budget's intermediates (levels, masks, envelopes)
+are several copies of what they are given, which for an hour of 1-s windows is gigabytes."""
+
+
+def eps_in_batches(budget: Budget, x: torch.Tensor, batch: int = EPS_BATCH_CLIPS) -> torch.Tensor:
+    """budget.eps(x) [N, T] in a tensor of its own (free to change in place), computed `batch`
+    clips at a time (eps is per clip, so the result is the same; the memory is that of one
+    batch's intermediates)."""
+    eps = torch.empty_like(x)
+    for lo in range(0, len(x), batch):
+        eps[lo : lo + batch] = budget.eps(x[lo : lo + batch])
+    return eps
+
+
 def noise_power_limit(budget: Budget, x: torch.Tensor) -> torch.Tensor | None:
     """Allowed noise power per STFT bin [N, F, frames] for clips x when the budget limits it
     (the masking budget, which then also has `shape(delta, limit)`); None for L-inf budgets."""

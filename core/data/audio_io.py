@@ -6,6 +6,7 @@ file and every written file is either complete or absent.
 
 from __future__ import annotations
 
+import math
 import os
 import struct
 from collections.abc import Sequence
@@ -63,33 +64,82 @@ def _check_wav_complete(path: Path) -> None:
             offset += 8 + chunk_size + (chunk_size & 1)
 
 
-def read_audio(path: str | Path, sample_rate_hz: int = SAMPLE_RATE_HZ) -> np.ndarray:
+def _check_ogg_complete(path: Path) -> None:
+    """Raise AudioError if an Ogg file (Vorbis, Opus, FLAC in Ogg) was cut short.
+
+    libsndfile takes an Ogg stream's length from its last complete page, so a cut-off
+    download reads as a shorter clip without a word. A finished Ogg stream ends with a page
+    flagged end-of-stream; this checks that the file's last page is complete and carries it.
+    """
+    size = path.stat().st_size
+    with path.open("rb") as f:
+        if f.read(4) != b"OggS":
+            return
+        start = max(0, size - _OGG_MAX_PAGE_BYTES)
+        f.seek(start)
+        tail = f.read()
+    at = tail.rfind(b"OggS")
+    complete = False
+    if at >= 0 and len(tail) - at >= 27:
+        segments = tail[at + 26]
+        table = tail[at + 27 : at + 27 + segments]
+        page_end = at + 27 + segments + sum(table)
+        complete = len(table) == segments and page_end <= len(tail) and bool(tail[at + 5] & 0x04)
+    if not complete:
+        raise AudioError(f"{path}: truncated Ogg file: its last page is cut off or not the stream's end; expected a complete file")
+
+
+_OGG_MAX_PAGE_BYTES = 27 + 255 + 255 * 255
+"""The largest Ogg page: a 27-byte header, 255 lacing values and 255 segments of 255 bytes."""
+READ_BLOCK_FRAMES = 1 << 18
+"""Frames decoded at a time (6 s of 44.1 kHz): memory stays that of the 16-kHz mono result,
+not of the file's own rate and channels, so an hour-long recording reads in a few hundred MB."""
+MP3_LENGTH_SLACK = 0.02
+"""An MP3 without a length (Xing/LAME) header declares a length estimated from its size, so
+an MP3 may read this fraction short of what it declares before it counts as cut off."""
+
+
+def read_audio(path: str | Path, sample_rate_hz: int = SAMPLE_RATE_HZ, max_seconds: float | None = None) -> np.ndarray:
     """Read any file soundfile can read as mono float32 at `sample_rate_hz`.
 
     Channels are averaged to mono; a different file rate is resampled with soxr (quality
-    "HQ"). Returns [T] float32.
+    "HQ", streamed: the same samples as one call on the whole file). The file is decoded
+    READ_BLOCK_FRAMES at a time. `max_seconds` reads only the start. Returns [T] float32.
 
     Raises:
-        AudioError: the file is missing, not audio, truncated, has 0 samples, or holds
-            NaN/inf samples. The message names the file.
+        AudioError: the file is missing, not audio, truncated (WAV, Ogg, MP3 and FLAC are
+            checked), has 0 samples, or holds NaN/inf samples. The message names the file.
     """
     _check_positive("sample_rate_hz", sample_rate_hz)
     path = Path(path)
     if not path.is_file():
         raise AudioError(f"{path}: audio file not found; expected an existing file")
     _check_wav_complete(path)
+    _check_ogg_complete(path)
     try:
-        data, file_rate_hz = sf.read(path, dtype="float32", always_2d=True)
+        with sf.SoundFile(path) as f:
+            declared, file_rate_hz, is_mp3 = f.frames, f.samplerate, f.format == "MP3"
+            wanted = declared if max_seconds is None else min(declared, max(1, math.ceil(max_seconds * file_rate_hz)))
+            stream = None if file_rate_hz == sample_rate_hz else soxr.ResampleStream(file_rate_hz, sample_rate_hz, 1, dtype="float32", quality="HQ")
+            pieces, frames = [], 0
+            while frames < wanted:
+                block = f.read(min(READ_BLOCK_FRAMES, wanted - frames), dtype="float32", always_2d=True)
+                if block.shape[0] == 0:
+                    break  # the file holds fewer frames than it declares (checked below)
+                if not np.isfinite(block).all():
+                    raise AudioError(f"{path}: audio file holds NaN or inf samples; expected finite values")
+                frames += block.shape[0]
+                mono = block.mean(axis=1, dtype=np.float32) if block.shape[1] > 1 else block[:, 0]
+                pieces.append(mono if stream is None else stream.resample_chunk(mono, last=False))
+            if stream is not None:
+                pieces.append(stream.resample_chunk(np.zeros(0, np.float32), last=True))
     except sf.SoundFileError as err:
         raise AudioError(f"{path}: cannot read as audio ({err}); expected a complete audio file") from err
-    if data.shape[0] == 0:
+    if frames == 0:
         raise AudioError(f"{path}: audio file has 0 samples; expected at least one")
-    if not np.isfinite(data).all():
-        raise AudioError(f"{path}: audio file holds NaN or inf samples; expected finite values")
-    mono = data.mean(axis=1, dtype=np.float32) if data.shape[1] > 1 else data[:, 0]
-    if file_rate_hz != sample_rate_hz:
-        mono = soxr.resample(mono, file_rate_hz, sample_rate_hz, quality="HQ")
-    return np.ascontiguousarray(mono, dtype=np.float32)
+    if frames < wanted * (1 - MP3_LENGTH_SLACK if is_mp3 else 1):
+        raise AudioError(f"{path}: truncated file: it declares {declared} frames and holds {frames}; expected a complete file")
+    return np.ascontiguousarray(np.concatenate(pieces), dtype=np.float32)
 
 
 def read_audio_info(path: str | Path) -> tuple[int, int, str, str]:

@@ -14,9 +14,6 @@ from collections.abc import Iterator
 from dataclasses import dataclass, replace
 
 import torch
-from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
-from sklearn.preprocessing import StandardScaler
 from torch import nn
 from torch.nn import functional as F
 from tqdm.auto import tqdm
@@ -122,7 +119,13 @@ def probe_accuracy(
     train_z: torch.Tensor, train_y: torch.Tensor, test_z: torch.Tensor, test_y: torch.Tensor, max_iter: int = 5000
 ) -> float:
     """Fit a standardized multinomial logistic regression on (train_z [N, D], train_y [N]) and
-    return its accuracy on (test_z [M, D], test_y [M]). L-BFGS: deterministic, no seed needed."""
+    return its accuracy on (test_z [M, D], test_y [M]). L-BFGS: deterministic, no seed needed.
+    scikit-learn is imported here, not with the module: every min-min run imports the defenses,
+    and scikit-learn alone adds about 130 MB and seconds of start-up."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
     probe = make_pipeline(StandardScaler(), LogisticRegression(max_iter=max_iter))
     probe.fit(train_z.double().cpu().numpy(), train_y.cpu().numpy())
     return float(probe.score(test_z.double().cpu().numpy(), test_y.cpu().numpy()))

@@ -33,7 +33,7 @@ from tqdm.auto import tqdm
 
 from core.atomic import atomic_path
 from core.budgets.band import band_limit
-from core.budgets.base import Budget, noise_power_limit
+from core.budgets.base import Budget, eps_in_batches, noise_power_limit
 from core.defenses.augment import TrainingAugment
 from core.train import accuracy_on
 
@@ -224,7 +224,7 @@ def generate(
 
     `model` is a freshly initialised surrogate on the same device; it is trained in place.
     Deterministic on CPU for a given config.seed. So that what is optimized is what gets
-    written, `valid` [N, T] (1: a sample of the file, 0: padding) gives padding no noise,
+    written, `valid` [N, T] (1 or True: a sample of the file, 0: padding) gives padding no noise,
     and `cutoffs_hz` [N] keeps each clip's noise below the highest frequency its file holds
     (its own Nyquist; the budget's band limit when that is lower).
 
@@ -237,9 +237,9 @@ def generate(
     device = x.device
     n_classes = n_classes if n_classes is not None else int(y.max()) + 1
     cpu_gen = torch.Generator().manual_seed(config.seed)
-    eps = budget.eps(x)
+    eps = eps_in_batches(budget, x)
     if valid is not None:
-        eps = eps * valid.to(eps)
+        eps.masked_fill_(valid == 0, 0.0)  # in place: an hour of windows is 230 MB a copy
     band: Band = budget.band_limit_hz
     if cutoffs_hz is not None:
         band = cutoffs_hz.to(device, torch.float64)
@@ -247,13 +247,17 @@ def generate(
     limit = noise_power_limit(budget, x)
     if limit is not None and config.classwise:
         raise ValueError(f"a {budget.to_dict()['kind']} budget shapes each clip's own noise; set classwise = false")
-    init = (torch.rand(x.shape if not config.classwise else (n_classes, x.shape[1]), generator=cpu_gen) * 2 - 1)
+    init = torch.rand(x.shape if not config.classwise else (n_classes, x.shape[1]), generator=cpu_gen).mul_(2).sub_(1)
     if config.classwise:
         class_delta = band_limit(init.to(device) * budget.eps_max, budget.band_limit_hz).clamp(-budget.eps_max, budget.eps_max)
         delta = project(class_delta[y], x, eps, band)
     else:
         class_delta = None
-        delta = project(init.to(device) * eps, x, eps, band)
+        delta = init.to(device).mul_(eps)
+        del init
+        for lo in range(0, len(x), config.noise_batch_size):  # a batch at a time: temporaries stay small
+            sl = slice(lo, lo + config.noise_batch_size)
+            delta[sl] = project(delta[sl], x[sl], eps[sl], _rows(band, sl))
     view_gen = torch.Generator().manual_seed(config.seed + 1)
     view = _views(
         _augmenting_view(model, n_classes, view_gen) if config.augment else None,
@@ -289,7 +293,7 @@ def generate(
                 delta[sl] = descend(
                     model, x[sl], y[sl], delta[sl], eps[sl], config.step_fraction, config.steps, _rows(band, sl), view, shape
                 )
-        accuracy = accuracy_on(model, x + delta, y, config.noise_batch_size)
+        accuracy = accuracy_on(model, x, y, config.noise_batch_size, delta)
         model.requires_grad_(True)
         record = {"round": round_index, "accuracy": accuracy, "seconds": time.perf_counter() - start}
         history.append(record)

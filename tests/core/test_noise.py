@@ -336,3 +336,26 @@ def test_a_killed_generation_resumes_from_its_last_round_with_the_same_result(tm
     assert [r["accuracy"] for r in resumed.history] == [r["accuracy"] for r in whole.history] and resumed.rounds == 3
     path.write_bytes(b"cut short")
     assert torch.equal(run(path).delta, whole.delta)
+
+
+def test_eps_in_batches_and_batched_accuracy_equal_the_whole_computation():
+    """What lets min-min hold an hour of windows: eps a batch at a time, x + delta added a
+    batch at a time; both give exactly the figures of the whole computation."""
+    from core.budgets.base import eps_in_batches
+    from core.train import accuracy_on
+
+    g = torch.Generator().manual_seed(0)
+    x = (torch.rand(37, 16000, generator=g) - 0.5) * 0.4
+    budget = SegmentMask(0.13, segment_samples=1000)
+    eps = eps_in_batches(budget, x, batch=5)
+    assert torch.equal(eps, budget.eps(x)) and eps.data_ptr() != x.data_ptr()
+    torch.manual_seed(0)
+    model = build_model("m5", 3).eval()
+    y, delta = torch.arange(37) % 3, (torch.rand(37, 16000, generator=g) - 0.5) * 0.1
+    assert accuracy_on(model, x, y, 8, delta) == accuracy_on(model, x + delta, y, 8)
+
+
+def test_a_cut_off_at_or_above_nyquist_leaves_the_noise_untouched():
+    delta = torch.randn(3, 1000)
+    assert band_limit(delta, torch.full((3,), 8000.0)) is delta
+    assert not torch.equal(band_limit(delta, torch.tensor([8000.0, 4000.0, 8000.0])), delta)

@@ -311,3 +311,46 @@ def test_cli_protects_and_rejects_clean_config(first_run, tmp_path, capsys) -> N
     assert read_rows(out_dir)["no/f.wav"]["pesq_wb"] == ""
     assert cli.main(["protect", str(in_dir), str(tmp_path / "x"), "--config", "clean", "--no-progress"]) == 2
     assert "error: " in capsys.readouterr().err and not (tmp_path / "x").exists()
+
+
+def test_a_long_file_is_written_block_by_block_with_the_samples_of_one_pass(tmp_path, monkeypatch) -> None:
+    """protect_file streams (read, add noise, write, read back READ_BLOCK_FRAMES at a time):
+    the written file equals the in-memory `add_noise` of the whole file, and memory stays
+    that of the 16-kHz mono eps, far below the file's own float64 samples."""
+    import tracemalloc
+
+    rate, seconds = 44_100, 60
+    stereo = speechlike(seconds, rate, 2, seed=3)
+    src, dst = tmp_path / "long.wav", tmp_path / "out" / "long.wav"
+    sf.write(src, stereo, rate, subtype="FLOAT")
+    clean = read_audio(src)
+    noise = (np.random.default_rng(0).uniform(-1, 1, clean.shape) * 0.05).astype(np.float32)
+    budget = budget_from_dict({"kind": "constant", "eps": 0.02})
+    monkeypatch.setattr(protect_module, "READ_BLOCK_FRAMES", 4096)
+    monkeypatch.setattr(protect_module, "file_metrics", lambda *a: {})  # capped at 30 s; not the write path
+    tracemalloc.start()
+    row = protect_module.protect_file(src, dst, clean, noise, budget, perceptual=False)
+    _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.stop()
+    whole = protect_module.add_noise(sf.read(src, dtype="float64", always_2d=True)[0], noise, eps_16k(budget, clean), rate)
+    np.testing.assert_array_equal(sf.read(dst, dtype="float64", always_2d=True)[0], whole.astype(np.float32))
+    assert row["status"] == "protected" and float(row["linf_native"]) <= 0.02 + 1e-6
+    assert peak < stereo.nbytes / 6, f"peak {peak / 2**20:.1f} MiB for a {stereo.nbytes / 2**20:.1f} MiB file"
+
+
+def test_min_min_that_would_not_fit_in_memory_is_refused_before_it_starts(first_run, tmp_path, monkeypatch) -> None:
+    in_dir, _, config, _, _ = first_run
+    monkeypatch.setattr(protect_module, "available_memory_bytes", lambda: 10 * 2**20)
+    monkeypatch.setattr(protect_module, "generate", lambda *a, **k: pytest.fail("noise work began"))
+    with pytest.raises(ValueError, match=r"min-min over \d+ windows .* needs about .* GiB and this machine has 0.0 GiB available"):
+        run(in_dir, tmp_path / "out", config)
+
+
+def test_protecting_does_not_load_scikit_learn() -> None:
+    """Only the encoder-probe thief needs it; it costs every protect run memory and start-up."""
+    import subprocess
+    import sys
+
+    code = "import sys, core.protect, core.noise; print('sklearn' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=REPO)
+    assert out.stdout.strip() == "False"

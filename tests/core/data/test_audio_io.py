@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile as sf
+import soxr
 import torch
 
 from core.data import audio_io
@@ -174,3 +175,27 @@ def test_atomic_write_rejects_bad_arguments(tmp_path, name, samples, kwargs, mat
     with pytest.raises(ValueError, match=match):
         write_audio_atomic(tmp_path / name, samples, 16_000, **kwargs)
     assert not list(tmp_path.iterdir())
+
+
+@pytest.mark.parametrize(("fmt", "subtype", "suffix"), [("OGG", "VORBIS", "ogg"), ("OGG", "OPUS", "opus"), ("MP3", "MPEG_LAYER_III", "mp3")])
+def test_a_cut_off_lossy_file_is_refused_not_read_as_a_shorter_clip(tmp_path, fmt, subtype, suffix):
+    clip = (np.random.default_rng(0).standard_normal(5 * 16000) * 0.1).astype(np.float32)
+    whole = tmp_path / f"whole.{suffix}"
+    sf.write(whole, clip, 16000, format=fmt, subtype=subtype)
+    assert len(read_audio(whole)) == len(clip)
+    cut = tmp_path / f"cut.{suffix}"
+    cut.write_bytes(whole.read_bytes()[: whole.stat().st_size // 2])
+    with pytest.raises(AudioError, match=r"cut\.(ogg|opus|mp3): truncated"):
+        read_audio(cut)
+
+
+def test_reading_in_blocks_gives_the_samples_of_one_read(tmp_path, monkeypatch):
+    """Decoded READ_BLOCK_FRAMES at a time and resampled as a stream: the same samples as
+    decoding and resampling the whole file at once (so long files read in bounded memory)."""
+    stereo = (np.random.default_rng(1).standard_normal((44100 * 3 + 17, 2)) * 0.1).astype(np.float32)
+    path = tmp_path / "long.wav"
+    sf.write(path, stereo, 44100, subtype="FLOAT")
+    monkeypatch.setattr(audio_io, "READ_BLOCK_FRAMES", 10_000)
+    whole = soxr.resample(stereo.mean(axis=1, dtype=np.float32), 44100, 16000, quality="HQ")
+    np.testing.assert_array_equal(read_audio(path), whole)
+    assert len(read_audio(path, max_seconds=1.0)) == 16000
