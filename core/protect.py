@@ -26,7 +26,7 @@ above the budget).
 Memory: files are decoded, protected, written and checked in blocks (READ_BLOCK_FRAMES),
 so a file's own rate and channels never sit in memory whole; what stays is every file's
 16-kHz mono audio, packed once as min-min's windows, and min-min's eps and noise beside it
-(about 0.8 MB per minute of audio each), plus the surrogate's batch. A one-hour 44.1-kHz
+(3.8 MB per minute of audio each), plus the surrogate's batch. A one-hour 44.1-kHz
 stereo file peaked at 1.39 GiB. A folder whose min-min would need more memory than the
 machine has available is refused before any work (`check_memory`).
 
