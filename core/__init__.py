@@ -7,3 +7,13 @@ SAMPLE_RATE_HZ = 16_000
 
 CLIP_SAMPLES = 16_000
 """Every clip inside the library has this many samples (1 s at 16 kHz)."""
+
+
+def __getattr__(name: str):
+    """`core.protect_audio` and `core.Protected` (core/api.py), imported on first use so that
+    `import core` stays light for tools that need only the constants."""
+    if name in ("protect_audio", "Protected"):
+        from core import api
+
+        return getattr(api, name)
+    raise AttributeError(f"module 'core' has no attribute {name!r}")

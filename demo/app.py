@@ -19,8 +19,7 @@ import gradio as gr  # noqa: E402
 import torch  # noqa: E402
 
 from demo import handlers  # noqa: E402
-from demo.examples import INDEX_FILE  # noqa: E402
-from demo.surrogate import ASSETS_DIR  # noqa: E402
+from demo.examples import ASSETS_DIR, INDEX_FILE  # noqa: E402
 from demo.table_editor import COLUMNS, paper_rows  # noqa: E402
 from leaderboard.entries import LEADERBOARD_ROOT  # noqa: E402
 

@@ -2,10 +2,10 @@
 
 Rerunnable; every file is rewritten atomically and the result is deterministic on the CPU.
   (a) an M5 trained for a few epochs on the embedded train split (under a minute on two CPU
-      cores), saved as a state_dict `assets/surrogate_m5.pt` with `surrogate_m5.json`;
+      cores), saved as a state_dict `core/assets/surrogate_m5.pt` with `surrogate_m5.json`;
   (b) one test clip for each of EXAMPLE_WORDS, protected under every shipped config with
       the fixed surrogate (exactly what the "Protect your own audio" tab does), as 16-bit
-      FLAC under `assets/examples/` with `index.json` (budgets, metrics of the files as written).
+      FLAC under `demo/assets/examples/` with `index.json` (budgets, metrics of the files as written).
 """
 
 from __future__ import annotations
@@ -24,17 +24,12 @@ from core import SAMPLE_RATE_HZ
 from core.atomic import atomic_path, write_text_atomic
 from core.budgets import budget_from_dict
 from core.data import ClipSet, load_embedded, read_audio, write_audio_atomic
+from core.api import protect_audio
 from core.models import build_model
+from core.surrogate import CHECKPOINT, CHECKPOINT_INFO, NoiseSettings, load_surrogate
 from core.train import accuracy_on
 from demo.compare import pair_metrics
 from demo.examples import CLEAN, EXAMPLES_DIR, INDEX_FILE, SHIPPED_CONFIGS
-from demo.surrogate import (
-    CHECKPOINT,
-    CHECKPOINT_INFO,
-    NoiseSettings,
-    load_surrogate,
-    protect_waveform,
-)
 
 EXAMPLE_WORDS = ("yes", "no", "up", "down", "stop", "go")
 MIN_PEAK = 0.2
@@ -109,9 +104,9 @@ def build_examples(test: ClipSet, settings: NoiseSettings) -> dict:
             if config == CLEAN:
                 continue
             budget = budget_from_dict(spec)
-            noise = protect_waveform(surrogate, clean, budget, surrogate.classes.index(word), settings)
+            protected = protect_audio(clean, SAMPLE_RATE_HZ, budget=budget, surrogate=surrogate, label=word, settings=settings, perceptual=False)
             file = f"{stem}.{config}.flac"
-            write_audio_atomic(EXAMPLES_DIR / file, clean + noise, SAMPLE_RATE_HZ, subtype="PCM_16")
+            write_audio_atomic(EXAMPLES_DIR / file, protected.audio, SAMPLE_RATE_HZ, subtype="PCM_16")
             entry["protected"][config] = file
             entry["metrics"][config] = pair_metrics(clean, read_audio(EXAMPLES_DIR / file), budget)
         clips.append(entry)

@@ -13,8 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from demo.compare import Metrics
-from demo.surrogate import ASSETS_DIR
-
+ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 EXAMPLES_DIR = ASSETS_DIR / "examples"
 INDEX_FILE = EXAMPLES_DIR / "index.json"
 CLEAN = "clean"

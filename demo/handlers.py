@@ -24,8 +24,11 @@ from core.budgets import (
     SegmentMask,
     budget_from_dict,
 )
+from core import SAMPLE_RATE_HZ
+from core.api import protect_audio
 from core.data import read_audio
 from core.protect import window_count
+from core.surrogate import load_surrogate
 from demo.compare import (
     bands_markdown,
     metrics_markdown,
@@ -37,13 +40,6 @@ from demo.configs import config_budget, config_names, shipped_config
 from demo.examples import CLEAN, INDEX_FILE, read_index
 from demo.files import request_dir, write_wav
 from demo.ranking_view import ranking_frame, tradeoff_figure
-from demo.surrogate import (
-    Surrogate,
-    label_confidence,
-    load_surrogate,
-    predict_label,
-    protect_waveform,
-)
 from demo.table_editor import (
     rows_from_frame,
     submission_data,
@@ -113,9 +109,8 @@ def listen(
     elif shipped is not None:
         protected_path, metrics = clip.protected[shipped], clip.metrics[shipped]
     else:
-        surrogate = load_surrogate()
-        noise = protect_waveform(surrogate, clean, budget, surrogate.classes.index(clip.word))
-        protected_path = write_wav(folder / "protected.wav", clean + noise)
+        protected = protect_audio(clean, SAMPLE_RATE_HZ, budget=budget, label=clip.word, perceptual=False)
+        protected_path = write_wav(folder / "protected.wav", protected.audio)
         metrics = pair_metrics(clean, read_audio(protected_path), budget)
     noise = read_audio(protected_path) - clean
     title = f"{clip.name} · {config}"
@@ -192,43 +187,32 @@ def check_upload(path: str | None) -> str:
 def protect_upload(
     path: str | None, kind: str, eps: float | None, eps_max: float | None, label: str, out_root: Path
 ) -> ProtectView:
-    """Protect an uploaded or recorded clip against the bundled surrogate.
-
-    The noise is made at 16 kHz mono and added to every channel at the file's own rate
-    (`core.protect.add_noise`), written as WAV in the file's subtype where WAV has it
-    (16-bit PCM otherwise). Metrics compare the 16 kHz mono mix of the written file.
-    """
+    """Protect an uploaded or recorded clip against the bundled surrogate with
+    `core.protect_audio` (the library's own call: the noise is made at 16 kHz mono and added
+    to every channel at the file's own rate), written as WAV in the file's subtype where WAV
+    has it (16-bit PCM otherwise). Metrics compare the 16 kHz mono mix of the written file."""
     try:
         upload = read_upload(path)
     except ValueError as err:
         raise gr.Error(str(err)) from None
     budget = upload_budget(kind, eps, eps_max)
-    surrogate = load_surrogate()
-    label_index = _label_index(surrogate, label, upload.audio)
     start = time.perf_counter()
-    noise = protect_waveform(surrogate, upload.audio, budget, label_index)
+    try:
+        chosen = None if label in (None, "", AUTO_LABEL) else label
+        result = protect_audio(upload.samples, upload.sample_rate_hz, budget=budget, label=chosen, perceptual=False)
+    except ValueError as err:  # an unknown label, a float file beyond full scale
+        raise gr.Error(f"Cannot protect {upload.name}: {err}.") from None
     seconds = time.perf_counter() - start
-    out = write_protected(upload, noise, budget, request_dir(out_root) / f"{upload.path.stem}_protected.wav")
-    protected = read_audio(out)
-    metrics = pair_metrics(upload.audio, protected, budget)
-    word = surrogate.classes[label_index]
-    before = label_confidence(surrogate, upload.audio, label_index)
-    after = label_confidence(surrogate, protected, label_index)
+    out = write_protected(upload, result, request_dir(out_root) / f"{upload.path.stem}_protected.wav")
+    metrics = pair_metrics(upload.audio, read_audio(out), budget)
+    before, after = result.confidence
     status = (
         f"Protected **{upload.name}** ({upload.duration_s:.1f} s, {upload.sample_rate_hz} Hz, {upload.channels} "
-        f"channel(s)) as **{word}** ({'predicted by the surrogate' if label == AUTO_LABEL else 'chosen'}) under "
+        f"channel(s)) as **{result.label}** ({'predicted by the surrogate' if label == AUTO_LABEL else 'chosen'}) under "
         f"{_budget_text(budget)}: {window_count(len(upload.audio))} 1-s window(s) in {seconds:.1f} s. The "
-        f"surrogate's confidence in *{word}*: {before:.0%} on the original, {after:.0%} on the protected clip."
+        f"surrogate's confidence in *{result.label}*: {before:.0%} on the original, {after:.0%} on the protected clip."
     )
     return ProtectView(str(out), str(out), metrics_markdown("Protected vs original", metrics), status)
-
-
-def _label_index(surrogate: Surrogate, label: str, audio: np.ndarray) -> int:
-    if label in (None, "", AUTO_LABEL):
-        return predict_label(surrogate, audio)
-    if label not in surrogate.classes:
-        raise gr.Error(f"Unknown label {label!r}; expected auto or one of {list(surrogate.classes)}.")
-    return surrogate.classes.index(label)
 
 
 def _budget_text(budget: Budget) -> str:

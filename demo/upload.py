@@ -12,9 +12,8 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from core.budgets import Budget
+from core.api import Protected
 from core.data import AudioError, read_audio, write_audio_atomic
-from core.protect import add_noise, eps_16k
 
 MAX_DURATION_S = 30.0
 MAX_CHANNELS = 2
@@ -35,12 +34,14 @@ class Upload:
     Attributes:
         path: the file as uploaded.
         audio: [T] mono float32 at 16 kHz (channels averaged, resampled).
+        samples: [frames, channels] float64 at the file's own rate, as decoded.
         sample_rate_hz, channels, subtype: the file's own, which the protected copy keeps.
         duration_s: the file's length.
     """
 
     path: Path
     audio: np.ndarray
+    samples: np.ndarray
     sample_rate_hz: int
     channels: int
     subtype: str
@@ -84,18 +85,14 @@ def read_upload(path: str | Path | None) -> Upload:
         raise ValueError(f"{path.name} cannot be used: {str(err).removeprefix(f'{path}: ')}") from None
     if float(np.abs(audio).max()) < SILENCE_PEAK:
         raise ValueError(f"{path.name} is silent (peak below -80 dBFS); there is no speech to protect.")
-    return Upload(path, audio, int(info.samplerate), int(info.channels), str(info.subtype), duration_s)
+    samples, _ = sf.read(str(path), dtype="float64", always_2d=True)
+    return Upload(path, audio, samples, int(info.samplerate), int(info.channels), str(info.subtype), duration_s)
 
 
-def write_protected(upload: Upload, noise: np.ndarray, budget: Budget, out: Path) -> Path:
-    """The upload plus `noise` ([T] at 16 kHz) as a WAV at the file's rate and channels.
-
-    The noise is resampled and clamped again to the budget held at the file's rate, then
-    added to every channel (`core.protect.add_noise`). The WAV keeps the file's subtype
-    where WAV has it (PCM_24, FLOAT, ...), 16-bit PCM otherwise (MP3, Vorbis).
-    """
-    original, _ = sf.read(str(upload.path), dtype="float64", always_2d=True)
-    samples = add_noise(original, noise, eps_16k(budget, upload.audio), upload.sample_rate_hz)
+def write_protected(upload: Upload, result: Protected, out: Path) -> Path:
+    """The protected upload (`core.protect_audio`'s result) as a WAV at the file's rate and
+    channels, in the file's subtype where WAV has it (PCM_24, FLOAT, ...), 16-bit PCM
+    otherwise (MP3, Vorbis)."""
     subtype = upload.subtype if sf.check_format("WAV", upload.subtype) else "PCM_16"
-    write_audio_atomic(out, samples, upload.sample_rate_hz, subtype=subtype, format="WAV")
+    write_audio_atomic(out, result.audio, upload.sample_rate_hz, subtype=subtype, format="WAV")
     return out

@@ -31,7 +31,7 @@ def test_space_imports_its_own_copies_of_the_packages(tmp_path: Path) -> None:
     make_space(space)
     assert (space / "app.py").is_file() and (space / "requirements.txt").is_file()
     assert front_matter(space / "README.md")["app_file"] == "app.py"
-    assert (space / "demo" / "assets" / "surrogate_m5.pt").is_file()
+    assert (space / "core" / "assets" / "surrogate_m5.pt").is_file()
     assert not (space / "core" / "data" / "embedded").exists()
     assert not list(space.rglob("__pycache__"))
     # Where a Python started in the Space's root finds each module (found, not executed:

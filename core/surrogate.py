@@ -1,10 +1,11 @@
-"""The bundled surrogate: a small M5 trained on the embedded sample, and protecting a waveform with it.
+"""The bundled surrogate: a small M5 trained on the embedded sample, and noise made against it.
 
-The demo cannot afford a full min-min run (surrogate training alternating with noise
-updates) per request, so it keeps the surrogate fixed: the noise is `steps` signed-gradient
+Protecting one recording cannot afford a full min-min run (surrogate training alternating
+with noise updates), so the surrogate stays fixed: the noise is `steps` signed-gradient
 descent steps on CE(f(x + delta), y) against pretrained weights, the noise half of min-min.
-Long audio is cut into 1-s windows (core.protect's windows, the last one zero-padded) and
-all windows are updated as one batch.
+Every function here takes a recording's 1-s windows (`core.protect.split_windows`), so a
+caller cuts a recording once and uses the windows for the label, the noise and the
+confidence alike. `python -m demo.build_assets` trains the checkpoint.
 """
 
 from __future__ import annotations
@@ -13,14 +14,11 @@ import json
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
 import torch
 from torch import nn
 
-from core.budgets import Budget
 from core.models import build_model
 from core.noise import descend
-from core.protect import split_windows, stitch
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 CHECKPOINT = ASSETS_DIR / "surrogate_m5.pt"
@@ -76,47 +74,38 @@ def load_surrogate(checkpoint: Path = CHECKPOINT, info: Path = CHECKPOINT_INFO) 
 
 
 @torch.no_grad()
-def predict_label(surrogate: Surrogate, audio: np.ndarray) -> int:
-    """Class the surrogate gives a whole recording: mean softmax over its 1-s windows.
-
-    Args: audio: [T] mono float32 at 16 kHz, T >= 1.
-    """
-    windows = torch.from_numpy(split_windows(audio))
+def predict_label(surrogate: Surrogate, windows: torch.Tensor) -> int:
+    """Class the surrogate gives a whole recording: mean softmax over its 1-s windows [K, T]."""
     return int(surrogate.model(windows).softmax(-1).mean(0).argmax())
 
 
 @torch.no_grad()
-def label_confidence(surrogate: Surrogate, audio: np.ndarray, label: int) -> float:
-    """Mean softmax probability of `label` over the recording's 1-s windows: what the noise
-    raises (error-minimizing noise makes the surrogate sure of the label)."""
-    windows = torch.from_numpy(split_windows(audio))
+def label_confidence(surrogate: Surrogate, windows: torch.Tensor, label: int) -> float:
+    """Mean softmax probability of `label` over a recording's 1-s windows [K, T]: what the
+    noise raises (error-minimizing noise makes the surrogate sure of the label)."""
     return float(surrogate.model(windows).softmax(-1)[:, label].mean())
 
 
-def protect_waveform(
+def fixed_surrogate_noise(
     surrogate: Surrogate,
-    audio: np.ndarray,
-    budget: Budget,
+    windows: torch.Tensor,
+    eps: torch.Tensor,
     label: int,
     settings: NoiseSettings = NoiseSettings(),
-) -> np.ndarray:
-    """Error-minimizing noise [T] for one recording, |noise| <= the budget's eps everywhere.
+    band_limit_hz: float | None = None,
+) -> torch.Tensor:
+    """Error-minimizing noise [K, T] for one recording's windows [K, T], |noise| <= eps [K, T].
 
     Args:
         surrogate: the fixed classifier the noise makes confident.
-        audio: [T] mono float32 at 16 kHz, T >= 1.
-        budget: eps(x, t), evaluated on the recording's 1-s windows (as `core.protect` does).
+        windows, eps: the recording's 1-s windows and the budget's eps on them.
         label: class index every window is pushed towards.
         settings: descent steps, step size and seed.
+        band_limit_hz: keep the noise below this frequency (None: the whole band).
     """
     if not 0 <= label < len(surrogate.classes):
         raise ValueError(f"label must lie in [0, {len(surrogate.classes)}), got {label}")
-    windows = torch.from_numpy(split_windows(audio))
-    eps = budget.eps(windows)
     generator = torch.Generator().manual_seed(settings.seed)
     start = (torch.rand(windows.shape, generator=generator) * 2 - 1) * eps
     y = torch.full((len(windows),), label, dtype=torch.long)
-    delta = descend(
-        surrogate.model, windows, y, start, eps, settings.step_fraction, settings.steps, budget.band_limit_hz
-    )
-    return stitch(delta.numpy(), len(audio))
+    return descend(surrogate.model, windows, y, start, eps, settings.step_fraction, settings.steps, band_limit_hz)
