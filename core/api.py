@@ -15,6 +15,7 @@ added to every channel: the same windowing, budget and adding code as the folder
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import partial
 
 import numpy as np
 import soxr
@@ -22,7 +23,8 @@ import torch
 
 from core import SAMPLE_RATE_HZ
 from core.budgets import Budget, SegmentMask
-from core.budgets.base import eps_in_batches
+from core.budgets.base import eps_in_batches, noise_power_limit
+from core.noise import project
 from core.protect import add_noise, eps_held, file_metrics, split_windows, stitch
 from core.surrogate import (
     NoiseSettings,
@@ -78,7 +80,9 @@ def protect_audio(
     Args:
         wav: [T] or [T, channels] samples in [-1, 1] (channels last, as soundfile reads them).
         sample_rate: its rate in Hz.
-        budget: eps(x, t); default the paper's segment mask table at eps_max 0.13.
+        budget: any `core.budgets` budget (a psychoacoustic `Masking` budget shapes the noise
+            under the recording's masking threshold); default the paper's segment mask table
+            at eps_max 0.13.
         surrogate: the classifier the noise is made against; default the bundled M5
             (the embedded sample's ten words).
         label: the surrogate class to push towards; default its own prediction.
@@ -104,7 +108,11 @@ def protect_audio(
     eps = eps_in_batches(budget, windows)
     eps.reshape(-1)[len(clean_16k) :] = 0.0  # the last window's padding is never written
     band = written_band(budget.band_limit_hz, sample_rate)
-    delta = fixed_surrogate_noise(surrogate, windows, eps, label_index, settings, band)
+    limit = noise_power_limit(budget, windows)  # the masking budget's per-bin power limit, else None
+    shape = None if limit is None else partial(budget.shape, limit=limit)
+    delta = fixed_surrogate_noise(surrogate, windows, eps, label_index, settings, band, shape)
+    if limit is not None:  # the budget's thorough projection for the noise that is returned
+        delta = project(delta, windows, eps, band, partial(budget.shape, limit=limit, final=True))
     noise_16k, eps_16k = stitch(delta.numpy(), len(clean_16k)), stitch(eps.numpy(), len(clean_16k))
     protected = add_noise(samples, noise_16k, eps_16k, sample_rate)
     protected_16k = mono_16k(protected, sample_rate)

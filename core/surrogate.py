@@ -19,6 +19,7 @@ from torch import nn
 
 from core.models import build_model
 from core.noise import descend
+from core.noise.minmin import Shape
 
 ASSETS_DIR = Path(__file__).resolve().parent / "assets"
 CHECKPOINT = ASSETS_DIR / "surrogate_m5.pt"
@@ -93,6 +94,7 @@ def fixed_surrogate_noise(
     label: int,
     settings: NoiseSettings = NoiseSettings(),
     band_limit_hz: float | None = None,
+    shape: Shape | None = None,
 ) -> torch.Tensor:
     """Error-minimizing noise [K, T] for one recording's windows [K, T], |noise| <= eps [K, T].
 
@@ -102,10 +104,12 @@ def fixed_surrogate_noise(
         label: class index every window is pushed towards.
         settings: descent steps, step size and seed.
         band_limit_hz: keep the noise below this frequency (None: the whole band).
+        shape: a budget's further projection at every step (the masking budget's per-bin
+            power limit; see core.noise.minmin.project).
     """
     if not 0 <= label < len(surrogate.classes):
         raise ValueError(f"label must lie in [0, {len(surrogate.classes)}), got {label}")
     generator = torch.Generator().manual_seed(settings.seed)
     start = (torch.rand(windows.shape, generator=generator) * 2 - 1) * eps
     y = torch.full((len(windows),), label, dtype=torch.long)
-    return descend(surrogate.model, windows, y, start, eps, settings.step_fraction, settings.steps, band_limit_hz)
+    return descend(surrogate.model, windows, y, start, eps, settings.step_fraction, settings.steps, band_limit_hz, shape=shape)

@@ -17,12 +17,13 @@ from core.protect import eps_16k
 from demo import handlers
 from demo.examples import read_index
 from demo.table_editor import paper_rows
+from leaderboard.entries import LEADERBOARD_ROOT
 from leaderboard.submission import load_submission
 from tests.demo.factory import speech_clip, write_wav
 
 LSB = 2.0**-15
 """Slack for 16-bit quantisation of the written files."""
-MASK_TABLE, MASK_TABLE_IN_BAND, CONSTANT = handlers.BUDGET_KINDS
+MASK_TABLE, MASK_TABLE_IN_BAND, CONSTANT, QUIET = handlers.BUDGET_KINDS
 
 
 def first_example() -> str:
@@ -206,6 +207,21 @@ def test_upload_budget_builds_the_chosen_budget() -> None:
     assert handlers.upload_budget(CONSTANT, 0.08, 0.13) == ConstantBudget(0.08)
     assert handlers.upload_budget(MASK_TABLE, 0.08, 0.2) == SegmentMask(eps_max=0.2)
     assert handlers.upload_budget(MASK_TABLE_IN_BAND, 0.08, 0.13) == SegmentMask(eps_max=0.13, band_limit_hz=4000)
+    quiet, _ = load_submission(LEADERBOARD_ROOT / "submissions" / "masking_0db.toml")
+    assert handlers.upload_budget(QUIET, None, None) == budget_from_dict(quiet.budget)  # the entry's own budget
+
+
+def test_the_quiet_budget_is_heard_less_than_the_papers_table(tmp_path: Path) -> None:
+    from core.metrics import pesq_wb
+
+    clean = speech_clip(2.0)
+    path = write_wav(tmp_path / "mine.wav", clean, subtype="FLOAT")
+    scores = {}
+    for kind in (MASK_TABLE, QUIET):
+        view = handlers.protect_upload(str(path), kind, 0.08, 0.13, "yes", tmp_path / kind[:4])
+        scores[kind] = float(pesq_wb(clean[None], read_audio(view.download)[None]).mean())
+    assert "psychoacoustic masking budget (margin +0 dB, L-inf cap 0.1)" in view.status
+    assert scores[QUIET] > scores[MASK_TABLE] + 1.0, scores
 
 
 def test_protect_in_band_keeps_the_noise_below_4_khz(tmp_path: Path) -> None:
