@@ -43,7 +43,7 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
 
 def add_scoring_args(parser: argparse.ArgumentParser, cache_help: str) -> None:
     """The options of every command that runs the protocol."""
-    parser.add_argument("--data-root", help="the 10-word Speech Commands folder, if not ../shared/data/...")
+    parser.add_argument("--data-root", help="the 10-word Speech Commands folder (default: found as core.data.ten_words says)")
     parser.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda, cuda:1, ...")
     parser.add_argument("--cache", help=cache_help)
     parser.add_argument("--no-progress", action="store_true", help="no progress bars")

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 from bench.config import BenchConfig, from_dict, read_merged
+from core.data.ten_words import ten_words_root
 from core.hashing import stable_hash
 
 PROTOCOL_VERSION = 2
@@ -69,7 +70,8 @@ def protocol_config(
     Args:
         budget: a validated submission's `[budget]` table.
         generation: its `[generation]` choices, merged over the protocol's recipe.
-        data_root: a Speech Commands folder replacing the protocol's (after overrides).
+        data_root: the 10-word set's folder (relative: to `repo_root`); None finds it
+            (core.data.ten_words.ten_words_root; ValueError with the fetch command when absent).
         overrides: {section: {key: value}} merged into the protocol (tests: QUICK).
         path: the protocol file.
         repo_root: what a relative data root is relative to.
@@ -77,11 +79,10 @@ def protocol_config(
     data = protocol_data(path)
     for section, values in (overrides or {}).items():
         data[section] = {**data.get(section, {}), **values}
-    if data_root is not None:
-        data["data"] = {**data["data"], "source": "speech_commands", "root": str(data_root)}
-    root = data["data"].get("root", "")
-    if root and not Path(root).is_absolute():
-        data["data"] = {**data["data"], "root": str((repo_root / root).resolve())}
+    if data_root is not None or data["data"]["source"] == "speech_commands":
+        root = ten_words_root(data_root)
+        root = root if root.is_absolute() else (repo_root / root).resolve()
+        data["data"] = {**data["data"], "source": "speech_commands", "root": str(root)}
     data["budget"] = budget
     data["generation"] = {**data["generation"], **(generation or {})}
     return from_dict(BenchConfig, data, "")

@@ -177,7 +177,8 @@ def _check_members(archive: tarfile.TarFile, source: str) -> None:
             )
 
 
-def _download(url: str, target: Path, progress: bool) -> None:
+def download_file(url: str, target: Path, progress: bool) -> None:
+    """Stream `url` into `target` with a byte progress bar."""
     with urllib.request.urlopen(url) as response, target.open("wb") as out:
         total = int(response.headers.get("Content-Length") or 0) or None
         with tqdm(total=total, unit="B", unit_scale=True, desc="downloading", disable=not progress) as bar:
@@ -206,7 +207,7 @@ def download_speech_commands(
     work = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.partial-"))
     try:
         archive_path, extracted = work / "archive.tar.gz", work / "extracted"
-        _download(url, archive_path, progress)
+        download_file(url, archive_path, progress)
         try:
             with tarfile.open(archive_path, "r:gz") as archive:
                 _check_members(archive, url)
