@@ -1,4 +1,4 @@
-"""Bench configuration: TOML files -> frozen, typed dataclasses.
+"""Bench configuration: TOML files -> frozen, typed dataclasses (read by core.config).
 
 A config may `include` a base file (relative path); tables merge key by key, other values
 replace. Unknown keys and wrong types are errors naming the key. Command-line overrides
@@ -9,20 +9,18 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import tomllib
-import types
-import typing
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from bench.conditions import NO_THIEF
+from core import config as core_config
 from core.budgets import budget_from_dict
+from core.config import from_dict, read_merged
 from core.defenses import defense_from_dict
-from core.numbers import is_finite_number
 from core.hashing import stable_hash
-from core.models import MODELS, surrogate_names
-from core.noise import MinMinConfig
+from core.models import MODELS
+from core.noise.recipe import GenerationConfig
 from core.train import VictimConfig
 
 CONFIG_DIR = Path(__file__).parent / "configs"
@@ -45,22 +43,6 @@ class DataConfig:
             raise ValueError(f"data.source must be one of {DATA_SOURCES}, got {self.source!r}")
         if self.source != "embedded" and not self.root:
             raise ValueError(f"data.source {self.source!r} needs data.root (or --data-root)")
-
-
-@dataclass(frozen=True)
-class GenerationConfig(MinMinConfig):
-    """Every MinMinConfig setting plus the surrogate: a model name, or several joined by '+'
-    for an ensemble ("m5+logmel_cnn", core.models.Ensemble)."""
-
-    surrogate: str = "m5"
-
-    def __post_init__(self) -> None:
-        super().__post_init__()
-        surrogate_names(self.surrogate)
-
-    def minmin(self) -> MinMinConfig:
-        fields = {f.name: getattr(self, f.name) for f in dataclasses.fields(MinMinConfig)}
-        return MinMinConfig(**fields)
 
 
 @dataclass(frozen=True)
@@ -160,45 +142,11 @@ class BenchConfig:
 
 def config_path(name_or_file: str) -> Path:
     """A config name in bench/configs (e.g. 'dynamic_013') or a path to a TOML file."""
-    path = Path(name_or_file)
-    if path.suffix == ".toml" or path.exists():
-        if not path.is_file():
-            raise ValueError(f"config file {path} does not exist")
-        return path
-    candidate = CONFIG_DIR / f"{name_or_file}.toml"
-    if not candidate.is_file():
-        raise ValueError(f"unknown config {name_or_file!r}; expected one of: {', '.join(list_configs())}")
-    return candidate
+    return core_config.config_path(name_or_file, CONFIG_DIR)
 
 
 def list_configs() -> list[str]:
-    return sorted(p.stem for p in CONFIG_DIR.glob("*.toml") if not p.stem.startswith("_"))
-
-
-def read_merged(path: Path, seen: tuple[Path, ...] = ()) -> dict[str, Any]:
-    """TOML data of `path` with its `include` chain merged in (base first)."""
-    path = path.resolve()
-    if path in seen:
-        raise ValueError(f"config include cycle: {' -> '.join(str(p) for p in (*seen, path))}")
-    try:
-        data = tomllib.loads(path.read_text())
-    except tomllib.TOMLDecodeError as err:
-        raise ValueError(f"config {path} is not valid TOML: {err}") from None
-    include = data.pop("include", None)
-    if include is None:
-        return data
-    base = read_merged(path.parent / include, (*seen, path))
-    return deep_merge(base, data)
-
-
-def deep_merge(base: dict[str, Any], top: dict[str, Any]) -> dict[str, Any]:
-    merged = dict(base)
-    for key, value in top.items():
-        if isinstance(value, dict) and isinstance(merged.get(key), dict) and key != "budget":
-            merged[key] = deep_merge(merged[key], value)
-        else:
-            merged[key] = value
-    return merged
+    return core_config.list_configs(CONFIG_DIR)
 
 
 def load_config(name_or_file: str, overrides: dict[str, dict[str, Any]] | None = None) -> BenchConfig:
@@ -209,43 +157,3 @@ def load_config(name_or_file: str, overrides: dict[str, dict[str, Any]] | None =
     for section, values in (overrides or {}).items():
         data[section] = {**data.get(section, {}), **values}
     return from_dict(BenchConfig, data, "")
-
-
-def from_dict(cls: type, data: Any, where: str) -> Any:
-    """Build dataclass `cls` from plain data, checking keys and types recursively."""
-    if not isinstance(data, dict):
-        raise ValueError(f"{where or 'config'} must be a table, got {data!r}")
-    hints = typing.get_type_hints(cls)
-    names = {f.name for f in dataclasses.fields(cls)}
-    unknown = set(data) - names
-    if unknown:
-        raise ValueError(f"unknown key(s) {sorted(f'{where}{k}' for k in unknown)}; allowed in {where or 'top level'}: {sorted(names)}")
-    kwargs = {k: _coerce(hints[k], v, f"{where}{k}") for k, v in data.items()}
-    try:
-        return cls(**kwargs)
-    except (TypeError, ValueError) as err:
-        raise ValueError(f"{where.rstrip('.') or 'config'}: {err}") from None
-
-
-def _coerce(hint: Any, value: Any, key: str) -> Any:
-    origin = typing.get_origin(hint)
-    if dataclasses.is_dataclass(hint):
-        return from_dict(hint, value, f"{key}.")
-    if origin is tuple:
-        if not isinstance(value, list):
-            raise ValueError(f"{key} must be a list, got {value!r}")
-        (item,) = {a for a in typing.get_args(hint) if a is not Ellipsis}
-        return tuple(_coerce(item, v, f"{key}[{i}]") for i, v in enumerate(value))
-    if origin is dict or hint is dict:
-        if not isinstance(value, dict):
-            raise ValueError(f"{key} must be a table, got {value!r}")
-        return value
-    if origin in (typing.Union, types.UnionType):
-        return value
-    if hint is float and isinstance(value, int) and not isinstance(value, bool):
-        if not is_finite_number(value):
-            raise ValueError(f"{key} must be a number a float can hold, got an integer of {len(str(value))} digits")
-        return float(value)
-    if hint in (int, float, str, bool) and (type(value) is not hint):
-        raise ValueError(f"{key} must be {hint.__name__}, got {value!r}")
-    return value

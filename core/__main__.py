@@ -4,8 +4,13 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 
+from core.budgets import Budget, budget_from_dict
+from core.config import config_path, from_dict, read_merged
 from core.device import pick_device
+from core.noise.recipe import GenerationConfig
+from core.protect import protect_folder
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -26,23 +31,32 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def run_protect(args: argparse.Namespace) -> int:
-    # The configs live in bench/configs; imported here so core does not depend on bench otherwise.
-    from bench.config import load_config
-    from core.budgets import budget_from_dict
-    from core.protect import protect_folder
+RECIPES_DIR = Path(__file__).resolve().parents[1] / "bench" / "configs"
+"""The shipped recipes, named by `--config` (TOML data, read with core.config: core imports
+no bench code). A recipe's [budget] and [generation] tables are what protect uses."""
 
-    cfg = load_config(args.config)
-    if not cfg.has_noise:
-        raise ValueError(f"config {cfg.name!r} has no noise budget; expected a config with a [budget] table")
+
+def read_recipe(name_or_file: str) -> tuple[str, Budget, GenerationConfig]:
+    """(name, budget, generation settings) of a recipe: a name in RECIPES_DIR or a TOML file.
+    ValueError, naming the key, for a bad one or one without a noise budget."""
+    path = config_path(name_or_file, RECIPES_DIR)
+    data = read_merged(path)
+    spec = data.get("budget") or {}
+    if not spec or spec.get("kind") == "none":
+        raise ValueError(f"config {path.stem!r} has no noise budget; expected a config with a [budget] table")
+    return path.stem, budget_from_dict(spec), from_dict(GenerationConfig, data.get("generation", {}), "generation.")
+
+
+def run_protect(args: argparse.Namespace) -> int:
+    name, budget, generation = read_recipe(args.config)
     device = pick_device(args.device)
-    print(f"config {cfg.name} ({cfg.hash()}) on {device}", file=sys.stderr)
+    print(f"config {name} ({budget.to_dict()['kind']} budget, {generation.surrogate} surrogate) on {device}", file=sys.stderr)
     summary = protect_folder(
         args.in_dir,
         args.out_dir,
-        budget_from_dict(cfg.budget),
-        cfg.generation.minmin(),
-        surrogate=cfg.generation.surrogate,
+        budget,
+        generation.minmin(),
+        surrogate=generation.surrogate,
         device=device,
         progress=not args.no_progress,
         perceptual=not args.no_perceptual,

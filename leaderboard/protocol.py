@@ -10,7 +10,8 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from bench.config import BenchConfig, from_dict, read_merged
+from bench.config import BenchConfig
+from core.config import from_dict, read_merged
 from core.data.ten_words import ten_words_root
 from core.hashing import stable_hash
 

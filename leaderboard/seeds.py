@@ -17,7 +17,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from bench.config import deep_merge
+from core.config import deep_merge
 from leaderboard.protocol import DEFAULT_CACHE, PROTECTION_BAR, PROTOCOL_VERSION, protects
 from leaderboard.submission import Submission
 

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from bench.config import CONFIG_DIR, GenerationConfig, from_dict, read_merged
+from bench.config import CONFIG_DIR
+from core.config import from_dict, read_merged
+from core.noise.recipe import GenerationConfig
 from leaderboard.protocol import (
     PROTOCOL_FILE,
     QUICK,
