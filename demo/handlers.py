@@ -174,8 +174,8 @@ class ProtectView(NamedTuple):
     """What the Protect tab shows: the protected WAV (played and offered for download), its
     metrics and a status line."""
 
-    protected: str
-    download: str
+    protected: str | None
+    download: str | None
     metrics: str
     status: str
 
@@ -202,7 +202,17 @@ def protect_upload(
     """Protect an uploaded or recorded clip against the bundled surrogate with
     `core.protect_audio` (the library's own call: the noise is made at 16 kHz mono and added
     to every channel at the file's own rate), written as WAV in the file's subtype where WAV
-    has it (16-bit PCM otherwise). Metrics compare the 16 kHz mono mix of the written file."""
+    has it (16-bit PCM otherwise). Metrics compare the 16 kHz mono mix of the written file.
+
+    A user's mistake (an unusable clip, a bad budget or label) comes back as the status, with
+    nothing to play: it stays on the page until the next action, where a toast would fade."""
+    try:
+        return _protect(path, kind, eps, eps_max, label, out_root)
+    except gr.Error as err:
+        return ProtectView(None, None, "", f"**Cannot protect:** {err.message}")
+
+
+def _protect(path: str | None, kind: str, eps: float | None, eps_max: float | None, label: str, out_root: Path) -> ProtectView:
     try:
         upload = read_upload(path)
     except ValueError as err:

@@ -160,9 +160,11 @@ def test_long_audio_is_protected_in_one_second_windows(tmp_path: Path) -> None:
     ids=["none", "not-audio", "empty", "silent", "too-short", "too-long", "channels", "decoded-size"],
 )
 def test_unusable_uploads_are_page_errors(tmp_path: Path, make, message: str) -> None:
+    """The reason stays in the tab's status (not only a toast), with nothing to play."""
     path = make(tmp_path)
-    with pytest.raises(gr.Error, match=message):
-        handlers.protect_upload(None if path is None else str(path), MASK_TABLE, 0.08, 0.13, "auto", tmp_path / "out")
+    view = handlers.protect_upload(None if path is None else str(path), MASK_TABLE, 0.08, 0.13, "auto", tmp_path / "out")
+    assert view.status.startswith("**Cannot protect:** ") and message in view.status
+    assert view.protected is None and view.download is None and view.metrics == ""
 
 
 def test_an_upload_is_checked_when_it_arrives(tmp_path: Path) -> None:
@@ -197,10 +199,9 @@ def _text_file(folder: Path) -> Path:
 ])  # fmt: skip
 def test_bad_budgets_and_labels_are_page_errors(tmp_path: Path, kind: str, eps, eps_max, message: str) -> None:
     path = write_wav(tmp_path / "mine.wav", speech_clip(1.0))
-    with pytest.raises(gr.Error, match=message):
-        handlers.protect_upload(str(path), kind, eps, eps_max, "auto", tmp_path / "out")
-    with pytest.raises(gr.Error, match="Cannot protect mine.wav: unknown label .banana.; expected one of"):
-        handlers.protect_upload(str(path), CONSTANT, 0.05, 0.13, "banana", tmp_path / "out")
+    assert message in handlers.protect_upload(str(path), kind, eps, eps_max, "auto", tmp_path / "out").status
+    status = handlers.protect_upload(str(path), CONSTANT, 0.05, 0.13, "banana", tmp_path / "out").status
+    assert "Cannot protect mine.wav: unknown label 'banana'; expected one of" in status
 
 
 def test_upload_budget_builds_the_chosen_budget() -> None:
