@@ -162,11 +162,12 @@ def _table_tab(examples: list[tuple[str, str]], first: str, out_root: Path, inde
 def _leaderboard_tab(demo: gr.Blocks, out_root: Path, root: Path) -> None:
     with gr.Tab("Leaderboard"):
         note = gr.Markdown(elem_id="board-note")
+        detail = gr.Checkbox(False, label="Every cell (each victim and thief, the budget, the date)", elem_id="board-detail")
         board = gr.Dataframe(interactive=False, label="Scored entries", elem_id="board")
         plot = gr.Image(label="Worst-case peak accuracy against PESQ-WB", type="filepath")
         refresh = gr.Button("Refresh")
-        view = partial(handlers.leaderboard_view, out_root=out_root, root=root)
-        gr.on([demo.load, refresh.click], view, None, [board, plot, note], **COMPUTE)
+        view = partial(handlers.leaderboard_view, out_root, root)
+        gr.on([demo.load, refresh.click, detail.change], view, [detail], [board, plot, note], **COMPUTE)
 
 
 def main(argv: list[str] | None = None) -> int:

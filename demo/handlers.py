@@ -314,8 +314,9 @@ def table_export(
 # -- 4. Leaderboard ------------------------------------------------------------------------
 
 
-def leaderboard_view(out_root: Path, root: Path = LEADERBOARD_ROOT) -> tuple[pd.DataFrame, str | None, str]:
-    """The ranked entries, the accuracy-vs-PESQ plot (None without entries) and a note."""
+def leaderboard_view(out_root: Path, root: Path = LEADERBOARD_ROOT, detail: bool = False) -> tuple[pd.DataFrame, str | None, str]:
+    """The ranked entries (the summary columns, or every cell with `detail`), the
+    accuracy-vs-PESQ plot (None without entries) and a note."""
     try:
         version, entries = latest_scorings(valid_entries(root))
         rows = rank_entries(entries)
@@ -331,6 +332,7 @@ def leaderboard_view(out_root: Path, root: Path = LEADERBOARD_ROOT) -> tuple[pd.
     tradeoff_figure(rows, plot)
     note = (
         f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'} scored under protocol version {version}, ranked among those that protect (worst-case peak accuracy "
-        f"<= {100 * PROTECTION_BAR:g}%) by PESQ-WB, higher (less audible) first; click a column header to sort."
+        f"<= {100 * PROTECTION_BAR:g}%) by PESQ-WB, higher (less audible) first; click a column header to sort. "
+        "\"Every cell\" adds each victim and thief, the budget and the date."
     )
-    return ranking_frame(rows), str(plot), note
+    return ranking_frame(rows, detail), str(plot), note

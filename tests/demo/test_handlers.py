@@ -295,6 +295,15 @@ def test_leaderboard_ranks_entries_and_plots_them(tmp_path: Path, board: Path) -
     assert Path(plot).is_file() and "3 entries" in note
 
 
+def test_leaderboard_shows_the_ranking_columns_first_and_every_cell_on_request(tmp_path: Path, board: Path) -> None:
+    from demo.ranking_view import SUMMARY_COLUMNS
+
+    summary, _, _ = handlers.leaderboard_view(tmp_path / "out", root=board)
+    assert tuple(summary.columns) == SUMMARY_COLUMNS
+    detail, _, _ = handlers.leaderboard_view(tmp_path / "out", root=board, detail=True)
+    assert set(SUMMARY_COLUMNS) < set(detail.columns) and "m5 / resample peak %" in detail.columns and "Budget" in detail.columns
+
+
 def test_invalid_entries_are_reported_not_raised(tmp_path: Path, board: Path) -> None:
     (board / "entries" / "broken.json").write_text("{}")
     frame, plot, note = handlers.leaderboard_view(tmp_path / "out", root=board)
