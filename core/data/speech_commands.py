@@ -12,7 +12,8 @@ import shutil
 import tarfile
 import tempfile
 import urllib.request
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path, PurePosixPath
 
 import torch
@@ -199,14 +200,7 @@ def download_speech_commands(
     dest = Path(dest_dir)
     if (dest / DOWNLOAD_MARKER).is_file():
         return dest
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise ValueError(
-            f"dest_dir {dest} exists and is not a completed download; expected a new or empty folder"
-        )
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.partial-"))
-    try:
-        archive_path, extracted = work / "archive.tar.gz", work / "extracted"
+    with staged_download(dest, url) as (archive_path, extracted):
         download_file(url, archive_path, progress)
         try:
             with tarfile.open(archive_path, "r:gz") as archive:
@@ -214,10 +208,26 @@ def download_speech_commands(
                 archive.extractall(extracted, filter="data")
         except tarfile.TarError as err:
             raise ValueError(f"download from {url} is not a readable .tar.gz ({err})") from err
-        (extracted / DOWNLOAD_MARKER).write_text(url + "\n")
+    return dest
+
+
+@contextmanager
+def staged_download(dest: Path, url: str) -> Iterator[tuple[Path, Path]]:
+    """(where to save the archive, a folder to fill) in a temporary folder beside `dest`; on
+    success the folder gets DOWNLOAD_MARKER and is renamed to `dest`, and the temporary files
+    go either way, so a failed or interrupted run never leaves a dataset that looks complete.
+    ValueError when `dest` exists and is neither empty nor a completed download."""
+    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
+        raise ValueError(f"{dest} exists and is not a completed download; expected a new or empty folder")
+    dest.parent.mkdir(parents=True, exist_ok=True)
+    work = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.partial-"))
+    try:
+        folder = work / "extracted"
+        folder.mkdir()
+        yield work / "archive.tar.gz", folder
+        (folder / DOWNLOAD_MARKER).write_text(url + "\n")
         if dest.exists():
             dest.rmdir()
-        extracted.rename(dest)
+        folder.rename(dest)
     finally:
         shutil.rmtree(work, ignore_errors=True)
-    return dest

@@ -16,12 +16,10 @@ from __future__ import annotations
 
 import hashlib
 import os
-import shutil
 import tarfile
-import tempfile
 from pathlib import Path, PurePosixPath
 
-from core.data.speech_commands import DOWNLOAD_MARKER, download_file
+from core.data.speech_commands import DOWNLOAD_MARKER, download_file, staged_download
 
 TEN_WORDS_URL = "http://download.tensorflow.org/data/speech_commands_test_set_v0.02.tar.gz"
 MANIFEST = Path(__file__).with_name("speech_commands_10.sha1")
@@ -90,13 +88,8 @@ def fetch_ten_words(
     dest = Path(dest) if dest is not None else cache_root()
     if (dest / DOWNLOAD_MARKER).is_file():
         return dest
-    if dest.exists() and (not dest.is_dir() or any(dest.iterdir())):
-        raise ValueError(f"{dest} exists and is not a completed fetch; expected a new or empty folder")
     wanted = read_manifest(manifest if manifest is not None else MANIFEST)
-    dest.parent.mkdir(parents=True, exist_ok=True)
-    work = Path(tempfile.mkdtemp(dir=dest.parent, prefix=f".{dest.name}.partial-"))
-    try:
-        archive_path, folder = work / "archive.tar.gz", work / "set"
+    with staged_download(dest, url) as (archive_path, folder):
         download_file(url, archive_path, progress)
         found, wrong = _extract(archive_path, url, wanted, folder)
         missing = sorted(set(wanted) - found - set(wrong))
@@ -105,12 +98,6 @@ def fetch_ten_words(
             problems += [f"{len(wrong)} file(s) differ from their SHA-1 (first: {sorted(wrong)[:3]})"] if wrong else []
             raise ValueError(f"the archive from {url} does not hold the 10-word set: {'; '.join(problems)}")
         (folder / "README.md").write_text(ATTRIBUTION.format(command=FETCH_COMMAND, url=url), encoding="utf-8")
-        (folder / DOWNLOAD_MARKER).write_text(url + "\n")
-        if dest.exists():
-            dest.rmdir()
-        folder.rename(dest)
-    finally:
-        shutil.rmtree(work, ignore_errors=True)
     return dest
 
 
