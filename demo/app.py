@@ -35,6 +35,21 @@ INTRO = """# Unlearnable audio
 Error-minimizing noise makes a speech clip useless for *training* a classifier while a listener
 still hears the words. The noise here is made against a small bundled surrogate (an M5 trained
 for 8 epochs on 838 Speech Commands clips), within per-segment epsilon budgets from a mask table.
+**Start here:** pick an example and a configuration below and play the protected clip; then try
+your own clip in "Protect your own audio".
+"""
+TERMS = """- **Unlearnable / error-minimizing noise**: noise that makes a model's training loss small
+  without learning the words (a shortcut), so a model trained on protected clips fails on clean ones.
+- **Surrogate**: the model the noise is made against; a thief's own model is another one.
+- **M5**: a small convolutional network on raw waveforms (the PyTorch speech-command tutorial's).
+- **Epsilon budget (eps)**: the largest change any sample may get; waveforms lie in [-1, 1].
+- **Mask table**: the paper's rule that gives quiet segments a smaller eps than loud ones: each
+  1000-sample segment's mean |amplitude| picks a mask, and mask x eps_max is its eps.
+- **Psychoacoustic masking**: keeping the noise under what the clip itself hides from the ear.
+- **PESQ-WB** (1-4.5) and **STOI** (0-1): how close the protected clip sounds to the clean one;
+  higher is closer. **SNR**: signal-to-noise ratio in dB.
+- **Worst-case peak accuracy**: the best a thief's model reached on clean test clips over the
+  leaderboard's thieves (augmentation, resampling, a codec, three model families); chance is 10%.
 """
 
 
@@ -54,6 +69,8 @@ def build_app(out_root: Path | None = None, index_file: Path = INDEX_FILE, root:
     first_example = examples[0][1]
     with gr.Blocks(title="Unlearnable audio", analytics_enabled=False, delete_cache=(3600, 3600)) as demo:
         gr.Markdown(INTRO)
+        with gr.Accordion("Terms used here", open=False):
+            gr.Markdown(TERMS)
         _listen_tab(demo, examples, first_example, out_root, index_file, root)
         _protect_tab(out_root)
         _table_tab(examples, first_example, out_root, index_file)

@@ -232,9 +232,22 @@ def _protect(path: str | None, kind: str, eps: float | None, eps_max: float | No
         f"Protected **{upload.name}** ({upload.duration_s:.1f} s, {upload.sample_rate_hz} Hz, {upload.channels} "
         f"channel(s)) as **{result.label}** ({'predicted by the surrogate' if label == AUTO_LABEL else 'chosen'}) under "
         f"{_budget_text(budget)}: {window_count(len(upload.audio))} 1-s window(s) in {seconds:.1f} s. The "
-        f"surrogate's confidence in *{result.label}*: {before:.0%} on the original, {after:.0%} on the protected clip."
+        f"surrogate's confidence in *{result.label}*: {before:.0%} on the original, {after:.0%} on the protected clip. "
+        f"The largest change to any sample is {float(abs(result.noise).max()):.3f}; {_bound_text(budget, result.eps)}"
     )
     return ProtectView(str(out), str(out), metrics_markdown("Protected vs original", metrics), status)
+
+
+def _bound_text(budget: Budget, eps: np.ndarray) -> str:
+    """Why the largest change may sit below the budget's nominal bound."""
+    if isinstance(budget, ConstantBudget):
+        return f"the bound is {budget.eps_linf:g} everywhere."
+    if isinstance(budget, Masking):
+        return "the masking budget keeps each frequency band under what the clip masks, so most samples move far less than the cap."
+    return (
+        f"eps_max {budget.eps_max:g} is only for the loudest segments: the table gives quieter ones smaller bounds, "
+        f"and this clip's largest bound is {float(eps.max()):.3f}."
+    )
 
 
 def _budget_text(budget: Budget) -> str:

@@ -98,6 +98,11 @@ def test_protect_wav_changes_it_within_the_mask_budget(tmp_path: Path) -> None:
     assert diff.max() > 0.05
     assert np.all(diff <= eps + LSB)
     assert "PESQ-WB" in view.metrics and "predicted by the surrogate" in view.status
+    import re
+
+    (largest,) = re.findall(r"The largest change to any sample is (\d\.\d{3})", view.status)  # the number explained
+    assert abs(float(largest) - diff.max()) <= 0.001
+    assert "eps_max 0.13 is only for the loudest segments" in view.status
 
 
 def test_the_demo_writes_exactly_what_the_library_call_gives(tmp_path: Path) -> None:
