@@ -44,7 +44,8 @@ class Protected:
     """A protected recording.
 
     Attributes:
-        audio: the protected samples, the input's shape and float dtype, inside [-1, 1].
+        audio: the protected samples, the input's shape, inside [-1, 1]; float64 for float64
+            input (NumPy or torch), float32 otherwise.
         noise: audio minus the input (what was added, after clipping to [-1, 1]).
         eps: [T] the budget held at the input's rate: |noise| <= eps on every channel.
         sample_rate: the input's rate (unchanged).
@@ -92,7 +93,7 @@ def protect_audio(
     Raises ValueError for an empty, non-finite or out-of-range input, a bad rate or shape,
     or an unknown label.
     """
-    samples, mono_input = _as_samples(wav)
+    samples, mono_input, dtype = _as_samples(wav)
     if isinstance(sample_rate, bool) or not isinstance(sample_rate, int) or sample_rate <= 0:
         raise ValueError(f"sample_rate must be a positive integer of Hz, got {sample_rate!r}")
     budget = budget if budget is not None else SegmentMask(DEFAULT_EPS_MAX)
@@ -120,7 +121,6 @@ def protect_audio(
         label_confidence(surrogate, windows, label_index),
         label_confidence(surrogate, torch.from_numpy(split_windows(protected_16k)), label_index),
     )
-    dtype = wav.dtype if isinstance(wav, np.ndarray) and wav.dtype in (np.float32, np.float64) else np.float32
     audio = (protected[:, 0] if mono_input else protected).astype(dtype)
     original = (samples[:, 0] if mono_input else samples).astype(dtype)
     return Protected(
@@ -134,8 +134,9 @@ def protect_audio(
     )
 
 
-def _as_samples(wav: np.ndarray | torch.Tensor) -> tuple[np.ndarray, bool]:
-    """wav as float64 [T, channels], and whether it came as [T]; ValueError for what cannot be protected."""
+def _as_samples(wav: np.ndarray | torch.Tensor) -> tuple[np.ndarray, bool, np.dtype]:
+    """wav as float64 [T, channels], whether it came as [T], and the float dtype to return
+    (float64 for float64 input, else float32); ValueError for what cannot be protected."""
     if isinstance(wav, torch.Tensor):
         wav = wav.detach().cpu().numpy()
     samples = np.asarray(wav)
@@ -148,13 +149,14 @@ def _as_samples(wav: np.ndarray | torch.Tensor) -> tuple[np.ndarray, bool]:
         )
     if not np.issubdtype(samples.dtype, np.floating):
         raise ValueError(f"wav must hold floating-point samples in [-1, 1], got {samples.dtype}")
+    dtype = np.dtype(np.float64 if samples.dtype == np.float64 else np.float32)
     samples = samples.astype(np.float64)
     if not np.isfinite(samples).all():
         raise ValueError("wav holds NaN or inf samples; expected finite values")
     peak = float(np.abs(samples).max())
     if peak > 1.0:
         raise ValueError(f"wav reaches {peak:.3g}, beyond full scale [-1, 1]; normalise it to a peak of at most 1")
-    return (samples[:, None] if samples.ndim == 1 else samples), samples.ndim == 1
+    return (samples[:, None] if samples.ndim == 1 else samples), samples.ndim == 1, dtype
 
 
 def mono_16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:

@@ -40,6 +40,7 @@ def test_same_seed_same_audio_and_mono_in_mono_out():
     b = core.protect_audio(torch.from_numpy(wav), 16_000, budget=budget, label="yes", perceptual=False)
     assert a.audio.shape == wav.shape and a.audio.dtype == np.float32 and a.label == "yes"
     np.testing.assert_array_equal(a.audio, b.audio)
+    assert core.protect_audio(torch.from_numpy(wav.astype(np.float64)), 16_000, budget=budget, perceptual=False).audio.dtype == np.float64
     c = core.protect_audio(wav, 16_000, budget=budget, label="yes", settings=core.surrogate.NoiseSettings(seed=1), perceptual=False)
     assert not np.array_equal(a.audio, c.audio)
     assert a.metrics["pesq_wb"] is None
