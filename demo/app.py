@@ -92,6 +92,7 @@ def _listen_tab(
             with gr.Column():
                 noise = gr.Audio(label="Noise alone", type="filepath", interactive=False)
                 gain = gr.Slider(-20, 40, value=0, step=1, label="Noise gain (dB)")
+                gain_note = gr.Markdown()
         metrics = gr.Markdown(elem_id="listen-metrics")
         segments = gr.Image(label="Segments: mean |amplitude| and eps per segment", type="filepath")
         spectrogram = gr.Image(label="Spectrograms: clean, protected, noise", type="filepath")
@@ -100,6 +101,7 @@ def _listen_tab(
         outputs = [clean, protected, noise, segments, spectrogram, metrics, noise_state]
         gr.on([demo.load, example.change, config.change], listen, [example, config, gain], outputs, **COMPUTE)
         gain.release(partial(handlers.noise_audio, out_root=out_root), [noise_state, gain], noise, **COMPUTE)
+        gain.release(handlers.clipping_note, [noise_state, gain], gain_note)
 
 
 def _protect_tab(out_root: Path) -> None:

@@ -146,6 +146,18 @@ def noise_audio(noise: np.ndarray | None, gain_db: float, out_root: Path) -> str
     return str(write_wav(request_dir(out_root) / f"noise_{gain_db:+.0f}dB.wav", noise * 10.0 ** (gain_db / 20.0)))
 
 
+def clipping_note(noise: np.ndarray | None, gain_db: float) -> str:
+    """A warning when the amplified noise clips at full scale ('' when nothing clips): the
+    clipped noise is not the noise any more, only louder and distorted."""
+    if noise is None:
+        return ""
+    gain_db = float(gain_db or 0.0)
+    clipped = float(np.mean(np.abs(noise * 10.0 ** (gain_db / 20.0)) > 1.0))
+    if clipped == 0.0:
+        return ""
+    return f"At {gain_db:+.0f} dB, {100 * clipped:.1f}% of the noise's samples clip at full scale: you hear it distorted."
+
+
 # -- 2. Protect your own audio ------------------------------------------------------------
 
 
