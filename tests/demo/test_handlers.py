@@ -86,7 +86,7 @@ def test_noise_gain_scales_the_noise(tmp_path: Path) -> None:
 def test_a_gain_that_clips_the_noise_says_so() -> None:
     noise = np.array([0.01, -0.02, 0.2, -0.5], dtype=np.float32)
     assert handlers.clipping_note(noise, 0.0) == "" and handlers.clipping_note(None, 30.0) == ""
-    assert handlers.clipping_note(noise, 20.0) == "At +20 dB, 25.0% of the noise's samples clip at full scale: you hear it distorted."
+    assert handlers.clipping_note(noise, 20.0) == "At +20 dB, 50.0% of the noise's samples clip at full scale: you hear it distorted."
 
 
 # -- Protect your own audio ------------------------------------------------------------------
