@@ -72,7 +72,7 @@ def protocol_config(
         budget: a validated submission's `[budget]` table.
         generation: its `[generation]` choices, merged over the protocol's recipe.
         data_root: the 10-word set's folder (relative: to `repo_root`); None finds it
-            (core.data.ten_words.ten_words_root; ValueError with the fetch command when absent).
+            (core.data.ten_words.ten_words_root; scoring checks it is there).
         overrides: {section: {key: value}} merged into the protocol (tests: QUICK).
         path: the protocol file.
         repo_root: what a relative data root is relative to.

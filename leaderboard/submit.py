@@ -16,6 +16,7 @@ from typing import Any
 
 import core
 from bench.cache import Cache
+from core.data.ten_words import check_ten_words
 from bench.conditions import thief_of
 from core.atomic import atomic_path
 from leaderboard.entries import (
@@ -167,6 +168,8 @@ def score(
     from core.device import pick_device
 
     cfg = protocol_config(submission.budget, submission.generation, data_root=data_root, overrides=overrides)
+    if cfg.data.source == "speech_commands":
+        check_ten_words(Path(cfg.data.root))  # before any work, with the command that fetches it
     torch_device = pick_device(device)
     recipe = f", generation {submission.generation}" if submission.generation else ""
     log(f"scoring {submission.name} ({cfg.budget.get('kind')} budget{recipe}) on {torch_device}")

@@ -58,20 +58,25 @@ def read_manifest(path: Path | None = None) -> dict[str, str]:
 
 def ten_words_root(explicit: str | Path | None = None) -> Path:
     """The set's folder, looked for in this order: `explicit` (a --data-root), the folder in
-    ${DATA_ENV}, SHARED_ROOT where it exists, then `cache_root()` once a fetch completed
-    there. Raises ValueError naming every place looked and the command that fetches it."""
+    ${DATA_ENV}, SHARED_ROOT where it exists, else `cache_root()`, where a fetch puts it
+    (which may not hold it yet: `check_ten_words` says so before any work)."""
     if explicit is not None:
         return Path(explicit)
     if os.environ.get(DATA_ENV):
         return Path(os.environ[DATA_ENV])
     if SHARED_ROOT.is_dir():
         return SHARED_ROOT
-    if (cache_root() / DOWNLOAD_MARKER).is_file():
-        return cache_root()
-    raise ValueError(
-        f"the 10-word Speech Commands set was not found: no --data-root, no ${DATA_ENV}, nothing at "
-        f"{SHARED_ROOT} or {cache_root()}; fetch it (about 112 MB) with `{FETCH_COMMAND}`"
-    )
+    return cache_root()
+
+
+def check_ten_words(root: Path) -> None:
+    """ValueError naming every place looked and the command that fetches the set, unless
+    `root` holds it (a folder of word folders)."""
+    if not (root.is_dir() and any(p.is_dir() for p in root.iterdir())):
+        raise ValueError(
+            f"the 10-word Speech Commands set is not at {root} (looked at --data-root, ${DATA_ENV}, "
+            f"{SHARED_ROOT}, then {cache_root()}); fetch it (about 112 MB) with `{FETCH_COMMAND}`"
+        )
 
 
 def fetch_ten_words(

@@ -6,6 +6,7 @@ import pytest
 
 from bench.config import CONFIG_DIR
 from core.config import from_dict, read_merged
+from core.data.ten_words import ten_words_root
 from core.noise.recipe import GenerationConfig
 from leaderboard.protocol import (
     PROTOCOL_FILE,
@@ -22,7 +23,7 @@ BUDGET = {"kind": "constant", "eps": 0.08}
 def test_protocol_settings():
     cfg = protocol_config(BUDGET)
     assert cfg.data.source == "speech_commands"
-    assert cfg.data.root == str((REPO_ROOT / "../shared/data/speech_commands_v0.02_test10").resolve())
+    assert cfg.data.root == str(ten_words_root())  # ../shared beside the repository, else the fetch's cache
     assert cfg.victims.models == ("m5", "logmel_cnn", "bc_resnet") and cfg.victims.seeds == (0,) and cfg.victims.epochs == 20
     core = read_merged(CONFIG_DIR / "thieves_core.toml")  # the thief matrix's core
     assert cfg.defenses == tuple(core["defenses"]) and cfg.victims.thieves == core["victims"]["thieves"]

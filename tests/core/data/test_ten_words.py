@@ -16,7 +16,7 @@ import pytest
 from core.data import ten_words
 from core.data.__main__ import main
 from core.data.speech_commands import DOWNLOAD_MARKER
-from core.data.ten_words import fetch_ten_words, read_manifest, ten_words_root
+from core.data.ten_words import check_ten_words, fetch_ten_words, read_manifest, ten_words_root
 from tests.paths import SHARED_SPEECH_COMMANDS
 
 WORDS, PER_WORD = ("yes", "no", "up"), 12
@@ -100,12 +100,12 @@ def test_the_set_is_found_in_a_fixed_order(tmp_path, monkeypatch):
     monkeypatch.setattr(ten_words, "SHARED_ROOT", tmp_path / "no_shared")
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     monkeypatch.delenv(ten_words.DATA_ENV, raising=False)
-    with pytest.raises(ValueError, match=r"not found: .*fetch it \(about 112 MB\) with `python -m core.data fetch speech-commands-10`"):
-        ten_words_root()
     cached = ten_words.cache_root()
-    cached.mkdir(parents=True)
-    (cached / DOWNLOAD_MARKER).write_text("x")
-    assert ten_words_root() == cached
+    assert ten_words_root() == cached  # where a fetch puts it ...
+    with pytest.raises(ValueError, match=r"not at .*fetch it \(about 112 MB\) with `python -m core.data fetch speech-commands-10`"):
+        check_ten_words(cached)  # ... which says so before any work
+    (cached / "yes").mkdir(parents=True)
+    check_ten_words(cached)
     (tmp_path / "no_shared").mkdir()
     assert ten_words_root() == tmp_path / "no_shared"
     monkeypatch.setenv(ten_words.DATA_ENV, str(tmp_path / "env"))
@@ -134,3 +134,17 @@ def test_without_shared_data_fetch_then_score_a_submission(served, tmp_path, mon
     assert leaderboard([*args, "--device", "cpu", "--no-progress"]) == 0
     assert "data: 12 train / 6 test clips, 3 classes" in capsys.readouterr().out  # the fetched slice
     assert (tmp_path / "board" / "entries" / "tiny.json").is_file()
+
+
+def test_scoring_without_the_set_says_how_to_fetch_it_before_any_work(tmp_path, monkeypatch, capsys):
+    from leaderboard.__main__ import main as leaderboard
+    from tests.leaderboard.factory import write_submission
+
+    monkeypatch.setattr(ten_words, "SHARED_ROOT", tmp_path / "no_shared")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
+    monkeypatch.delenv(ten_words.DATA_ENV, raising=False)
+    file = write_submission(tmp_path / "in", "tiny")
+    args = ["submit", str(file), "--root", str(tmp_path / "board"), "--cache", str(tmp_path / "c"), "--no-progress"]
+    assert leaderboard(args) != 0
+    assert "python -m core.data fetch speech-commands-10" in capsys.readouterr().err
+    assert not (tmp_path / "board").exists() and not (tmp_path / "c").exists()
