@@ -101,7 +101,7 @@ def _listen_tab(
         outputs = [clean, protected, noise, segments, spectrogram, metrics, noise_state]
         gr.on([demo.load, example.change, config.change], listen, [example, config, gain], outputs, **COMPUTE)
         gain.release(partial(handlers.noise_audio, out_root=out_root), [noise_state, gain], noise, **COMPUTE)
-        gain.release(handlers.clipping_note, [noise_state, gain], gain_note)
+        gain.release(handlers.clipping_note, [noise_state, gain], gain_note, **COMPUTE)
 
 
 def _protect_tab(out_root: Path) -> None:
