@@ -24,6 +24,7 @@ import torch
 from core import SAMPLE_RATE_HZ
 from core.budgets import Budget, SegmentMask
 from core.budgets.base import eps_in_batches, noise_power_limit
+from core.data.audio_io import mix_to_mono
 from core.noise import project
 from core.protect import add_noise, eps_held, file_metrics, split_windows, stitch
 from core.surrogate import (
@@ -161,7 +162,7 @@ def _as_samples(wav: np.ndarray | torch.Tensor) -> tuple[np.ndarray, bool, np.dt
 
 def mono_16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     """[T, channels] at `sample_rate` -> [T16] float32 mono at 16 kHz (channels averaged, soxr HQ)."""
-    mono = samples.mean(axis=1, dtype=np.float32) if samples.shape[1] > 1 else samples[:, 0].astype(np.float32)
+    mono = mix_to_mono(samples)
     if sample_rate != SAMPLE_RATE_HZ:
         mono = soxr.resample(mono, sample_rate, SAMPLE_RATE_HZ, quality="HQ")
     return np.ascontiguousarray(mono, dtype=np.float32)

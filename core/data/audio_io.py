@@ -129,7 +129,7 @@ def read_audio(path: str | Path, sample_rate_hz: int = SAMPLE_RATE_HZ, max_secon
                 if not np.isfinite(block).all():
                     raise AudioError(f"{path}: audio file holds NaN or inf samples; expected finite values")
                 frames += block.shape[0]
-                mono = block.mean(axis=1, dtype=np.float32) if block.shape[1] > 1 else block[:, 0]
+                mono = mix_to_mono(block)
                 pieces.append(mono if stream is None else stream.resample_chunk(mono, last=False))
             if stream is not None:
                 pieces.append(stream.resample_chunk(np.zeros(0, np.float32), last=True))
@@ -140,6 +140,11 @@ def read_audio(path: str | Path, sample_rate_hz: int = SAMPLE_RATE_HZ, max_secon
     if frames < wanted * (1 - MP3_LENGTH_SLACK if is_mp3 else 1):
         raise AudioError(f"{path}: truncated file: it declares {declared} frames and holds {frames}; expected a complete file")
     return np.ascontiguousarray(np.concatenate(pieces), dtype=np.float32)
+
+
+def mix_to_mono(samples: np.ndarray) -> np.ndarray:
+    """[n, channels] -> [n] float32, the channels averaged (in float32, as every reader here does)."""
+    return samples.mean(axis=1, dtype=np.float32) if samples.shape[1] > 1 else samples[:, 0].astype(np.float32)
 
 
 def read_audio_info(path: str | Path) -> tuple[int, int, str, str]:
