@@ -23,8 +23,8 @@ from core.data import ClipSet
 from core.defenses import Defense, canonical_spec, defense_from_dict
 from core.hashing import compute_context, stable_hash
 from core.metrics import budget_bands, summarize
-from core.models import build_surrogate
-from core.noise import CorruptNoiseFile, generate, load_noise, save_noise
+from core.noise import CorruptNoiseFile, load_noise, save_noise
+from core.noise.make import make_noise
 from core.train import VictimConfig, train_victim
 
 
@@ -154,33 +154,31 @@ def noise_for(
             log(f"noise: {err}; generating it again")
     gen = cfg.generation
     log(f"noise: generating with {gen.surrogate} surrogate on {device} ({budget.to_dict()['kind']} budget)")
-    torch.manual_seed(gen.seed)
-    model = build_surrogate(gen.surrogate, len(train.classes)).to(device)
-    start = time.perf_counter()
-    result = generate(
-        model,
-        train.waveforms.to(device),
-        train.labels.to(device),
+    checkpoint = cache.path("noise", key, ".checkpoint.pt")
+    delta, record = make_noise(
+        train.waveforms,
+        train.labels,
+        len(train.classes),
         budget,
         gen.minmin(),
-        n_classes=len(train.classes),
-        progress=progress,
+        gen.surrogate,
+        device,
+        progress,
+        checkpoint=checkpoint,
         on_round=lambda r: log(f"  round {r['round']}: surrogate accuracy {r['accuracy']:.3f} ({r['seconds']:.0f} s)"),
-        checkpoint=cache.path("noise", key, ".checkpoint.pt"),
     )
-    seconds = time.perf_counter() - start
+    seconds = record["seconds"]
     meta = {
-        "rounds": result.rounds,
-        "history": result.history,
+        "rounds": record["rounds"],
+        "history": record["history"],
         "seconds": seconds,
-        "clips_per_second": len(train) * result.rounds / seconds if seconds else None,
+        "clips_per_second": len(train) * record["rounds"] / seconds if seconds else None,
         "clips": len(train),
         "device": str(device),
         "computed": computed_on(device),
     }
-    delta = result.delta.cpu()
     save_noise(path, train.ids, delta, meta)
-    cache.path("noise", key, ".checkpoint.pt").unlink(missing_ok=True)  # the noise is stored: nothing left to resume
+    checkpoint.unlink(missing_ok=True)  # the noise is stored: nothing left to resume
     return delta, {**meta, "key": key, "cached": False}
 
 

@@ -26,7 +26,9 @@ from core.budgets import Budget, SegmentMask
 from core.budgets.base import eps_in_batches, noise_power_limit
 from core.data.audio_io import mix_to_mono
 from core.noise import project
-from core.protect import add_noise, eps_held, file_metrics, split_windows, stitch
+from core.data.windows import split_windows, stitch
+from core.metrics.recording import recording_metrics
+from core.noise.adding import add_noise, eps_held
 from core.surrogate import (
     NoiseSettings,
     Surrogate,
@@ -131,7 +133,7 @@ def protect_audio(
         sample_rate=sample_rate,
         label=surrogate.classes[label_index],
         confidence=confidence,
-        metrics=file_metrics(clean_16k, protected_16k, perceptual),
+        metrics=recording_metrics(clean_16k, protected_16k, perceptual),
     )
 
 

@@ -47,37 +47,28 @@ import os
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from pathlib import Path, PurePosixPath
 
 import numpy as np
 import soundfile as sf
-import soxr
 import torch
 from tqdm import tqdm
 
-from core import CLIP_SAMPLES, SAMPLE_RATE_HZ
+from core import SAMPLE_RATE_HZ
 from core.atomic import atomic_path, remove_stale_temporaries, write_text_atomic
-from core.budgets.base import Budget, eps_in_batches
-from core.data.audio_io import (
-    READ_BLOCK_FRAMES,
-    AudioError,
-    fix_length,
-    read_audio,
-    read_audio_info,
-)
+from core.budgets.base import Budget
+from core.data.audio_io import AudioError, fix_length, read_audio, read_audio_info, read_blocks
 from core.data.class_folders import list_audio_files
 from core.hashing import compute_context, stable_hash
-from core.metrics import linf, pesq_wb, snr_db, stoi
-from core.models import build_surrogate
-from core.noise import CorruptNoiseFile, MinMinConfig, generate, load_noise, save_noise
+from core.data.windows import WINDOWS_FORMAT, held_samples, pack_windows, stitch, window_count, window_ids
+from core.metrics.recording import METRIC_MAX_S, recording_metrics
+from core.noise import CorruptNoiseFile, MinMinConfig, load_noise, save_noise
+from core.noise.adding import NoiseAtRate, eps_16k, eps_held, noisy_block
+from core.noise.make import check_memory, make_noise
 
 MANIFEST_NAME = "manifest.csv"
 STATE_DIR_NAME = ".protect"
-METRIC_MAX_S = 30.0
-"""Metrics look at the first 30 s of a file: PESQ and STOI on hour-long files take minutes."""
-PESQ_MIN_SAMPLES = SAMPLE_RATE_HZ // 4
 BUDGET_SLACK = 2.0**-15
 """How far past eps a written sample may land and still count as within budget: one 16-bit
 LSB, the rounding of 16-bit PCM (twice its worst case). 8-bit and lossy files miss by far more."""
@@ -171,33 +162,6 @@ def noise_key(
     return stable_hash({**data, "windows": WINDOWS_FORMAT, "context": compute_context(device)})
 
 
-WINDOWS_FORMAT = 2
-"""How windows become min-min's input, part of the noise key. 2: noise only where it is
-written (none in the padding of a file's last window, none above the file's Nyquist);
-1 optimized noise there too, which the written file then lost."""
-
-
-def window_count(num_samples: int, window_samples: int = CLIP_SAMPLES) -> int:
-    """Windows needed to cover `num_samples` (ceiling division)."""
-    return -(-num_samples // window_samples)
-
-
-def split_windows(audio: np.ndarray, window_samples: int = CLIP_SAMPLES) -> np.ndarray:
-    """[T] -> [ceil(T / window_samples), window_samples], the last window zero-padded (T >= 1)."""
-    count = window_count(len(audio), window_samples)
-    return fix_length(audio, count * window_samples).reshape(count, window_samples)
-
-
-def stitch(windows: np.ndarray, num_samples: int) -> np.ndarray:
-    """Inverse of `split_windows`: [K, W] -> [num_samples], padding dropped."""
-    return windows.reshape(-1)[:num_samples]
-
-
-def window_ids(rel: str, count: int) -> list[str]:
-    """Noise IDs of a file's windows: `<path>#<index>`, unique because paths are."""
-    return [f"{rel}#{k}" for k in range(count)]
-
-
 def check_full_scale(path: Path) -> None:
     """AudioError for a float file whose samples reach beyond [-1, 1] (only float subtypes
     can): min-min keeps x + noise inside [-1, 1], which would move those samples by more
@@ -206,7 +170,7 @@ def check_full_scale(path: Path) -> None:
         with sf.SoundFile(path) as f:
             if f.subtype not in ("FLOAT", "DOUBLE"):
                 return
-            peak = max((float(np.abs(b).max()) for b in _blocks(f) if b.size), default=0.0)
+            peak = max((float(np.abs(b).max()) for b in read_blocks(f) if b.size), default=0.0)
     except (sf.SoundFileError, RuntimeError):
         return  # not readable as audio: read_audio reports it
     if peak > 1.0:
@@ -214,12 +178,6 @@ def check_full_scale(path: Path) -> None:
             f"{path}: samples reach {peak:.3g}, beyond full scale [-1, 1]; the noise could not stay within "
             "eps there (x + noise is kept inside [-1, 1]); normalise the file to a peak of at most 1 and run again"
         )
-
-
-def _blocks(f: sf.SoundFile) -> Iterator[np.ndarray]:
-    """An open file's frames as float64 [n, channels] blocks of READ_BLOCK_FRAMES, to its end."""
-    while (block := f.read(READ_BLOCK_FRAMES, dtype="float64", always_2d=True)).shape[0]:
-        yield block
 
 
 def file_sha256(path: Path) -> str:
@@ -256,20 +214,6 @@ def read_sources(
     return sources, skipped, digests
 
 
-def pack_windows(sources: list[Source]) -> tuple[np.ndarray, list[Source]]:
-    """Every source's 1-s windows in one array [W, CLIP_SAMPLES] (each file's last window
-    zero-padded), and the sources again with their audio as views into it: min-min's input and
-    the files' audio are then one copy in memory, not two (an hour of 16-kHz audio is 230 MB)."""
-    counts = [window_count(len(s.audio)) for s in sources]
-    windows = np.zeros((sum(counts), CLIP_SAMPLES), dtype=np.float32)
-    flat, packed, at = windows.reshape(-1), [], 0
-    for s, k in zip(sources, counts):
-        flat[at : at + len(s.audio)] = s.audio
-        packed.append(replace(s, audio=flat[at : at + len(s.audio)]))
-        at += k * CLIP_SAMPLES
-    return windows, packed
-
-
 def noise_for(
     sources: list[Source],
     windows: np.ndarray,
@@ -294,174 +238,21 @@ def noise_for(
         except CorruptNoiseFile as err:
             tqdm.write(f"noise: {err}; generating it again", file=sys.stderr)
     reused = delta is not None
-    bounds = np.cumsum([0, *counts])
     if delta is None:
         labels = [s.label for s, k in zip(sources, counts) for _ in range(k)]
-        valid = np.zeros(windows.shape, dtype=bool)  # the samples a file holds, not its padding
-        for s, lo in zip(sources, bounds):
-            valid.reshape(-1)[lo * CLIP_SAMPLES : lo * CLIP_SAMPLES + len(s.audio)] = True
+        if len(set(labels)) < 2:
+            raise ValueError(f"min-min noise needs readable files in at least 2 class folders, got {len(set(labels))}")
         cutoffs = np.array([min(s.sample_rate_hz, SAMPLE_RATE_HZ) / 2 for s, k in zip(sources, counts) for _ in range(k)])
         check_memory(windows.shape[0], minmin, device)
         checkpoint = path.with_suffix(".checkpoint.pt")
-        delta, meta = generate_noise(windows, labels, n_classes, budget, minmin, surrogate, device, progress, valid, cutoffs, checkpoint)
+        valid = held_samples([len(s.audio) for s in sources])
+        delta, meta = make_noise(windows, labels, n_classes, budget, minmin, surrogate, device, progress, valid, cutoffs, checkpoint)
         del valid
         save_noise(path, ids, delta, meta)
         checkpoint.unlink(missing_ok=True)  # the noise is stored: nothing left to resume
     delta = delta.numpy()
+    bounds = np.cumsum([0, *counts])
     return {s.rel: stitch(delta[lo:hi], len(s.audio)) for s, lo, hi in zip(sources, bounds, bounds[1:])}, reused
-
-
-WINDOW_BYTES_IN_MINMIN = 4 * CLIP_SAMPLES * 4 + CLIP_SAMPLES
-"""Memory min-min holds per window: the windows, eps, the noise and one transient copy (a
-round's checkpoint) in float32, and the padding mask (one byte a sample)."""
-BATCH_BYTES_PER_WINDOW = 2 * 2**20
-"""Memory per window of a noise batch: the surrogate's activations and their gradients
-(measured about 1.8 MB for M5 on 1-s windows)."""
-
-
-def check_memory(n_windows: int, minmin: MinMinConfig, device: torch.device | str) -> None:
-    """ValueError, before any work, when min-min over `n_windows` windows on the CPU would
-    need more memory than the machine has available (an out-of-memory kill would repeat on
-    every resume). Silent where /proc/meminfo is absent or the noise is made on a GPU."""
-    available = available_memory_bytes()
-    if torch.device(device).type != "cpu" or available is None:
-        return
-    need = n_windows * WINDOW_BYTES_IN_MINMIN + min(n_windows, minmin.noise_batch_size) * BATCH_BYTES_PER_WINDOW
-    if need > available:
-        raise ValueError(
-            f"min-min over {n_windows} windows ({n_windows / 3600:.1f} h of audio) needs about {need / 2**30:.1f} GiB "
-            f"and this machine has {available / 2**30:.1f} GiB available; protect the folder in parts, or on a "
-            "machine with more memory"
-        )
-
-
-def available_memory_bytes() -> int | None:
-    """MemAvailable of /proc/meminfo (Linux), in bytes; None where it cannot be read."""
-    try:
-        for line in Path("/proc/meminfo").read_text().splitlines():
-            if line.startswith("MemAvailable:"):
-                return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        return None
-    return None
-
-
-def generate_noise(
-    windows: np.ndarray,
-    labels: list[int],
-    n_classes: int,
-    budget: Budget,
-    minmin: MinMinConfig,
-    surrogate: str,
-    device: torch.device,
-    progress: bool,
-    valid: np.ndarray | None = None,
-    cutoffs_hz: np.ndarray | None = None,
-    checkpoint: Path | None = None,
-) -> tuple[torch.Tensor, dict]:
-    """Min-min noise [W, T] (on the CPU) for windows [W, T] with their labels, and its meta;
-    `valid` [W, T] and `cutoffs_hz` [W] confine it to what is written, `checkpoint` lets a
-    killed run resume from its last round (minmin.generate)."""
-    if len(set(labels)) < 2:
-        raise ValueError(f"min-min noise needs readable files in at least 2 class folders, got {len(set(labels))}")
-    torch.set_flush_denormal(True)  # denormal input gradients once tripled a min-min step on CPU
-    torch.manual_seed(minmin.seed)
-    model = build_surrogate(surrogate, n_classes).to(device)
-    x = torch.from_numpy(windows).to(device)
-    y = torch.tensor(labels, device=device)
-    start = time.perf_counter()
-    result = generate(
-        model,
-        x,
-        y,
-        budget,
-        minmin,
-        n_classes=n_classes,
-        progress=progress,
-        valid=None if valid is None else torch.from_numpy(valid).to(device),
-        cutoffs_hz=None if cutoffs_hz is None else torch.from_numpy(cutoffs_hz),
-        checkpoint=checkpoint,
-    )
-    meta = {
-        "rounds": result.rounds,
-        "history": result.history,
-        "seconds": time.perf_counter() - start,
-        "device": str(device),
-        "surrogate": surrogate,
-        "budget": budget.to_dict(),
-        "minmin": minmin.to_dict(),
-    }
-    return result.delta.cpu(), meta
-
-
-def eps_16k(budget: Budget, audio: np.ndarray) -> np.ndarray:
-    """The budget eps [T] of a file's 16 kHz mono audio, over the same windows the noise saw."""
-    return stitch(eps_in_batches(budget, torch.from_numpy(split_windows(audio))).numpy(), len(audio))
-
-
-class NoiseAtRate:
-    """The 16-kHz noise of one file at the file's own rate, taken block by block in order.
-
-    Resampled with a soxr stream (quality "HQ": the same samples as one call on the whole
-    noise), so a long file's noise never exists at its own rate all at once; past the end of
-    the noise it gives zeros (resampling may round the length down by a sample)."""
-
-    FEED_SAMPLES = 1 << 16
-
-    def __init__(self, noise_16k: np.ndarray, sample_rate_hz: int) -> None:
-        self._noise = noise_16k
-        self._fed = 0
-        self._buffer = np.zeros(0)
-        self._stream = None
-        if sample_rate_hz != SAMPLE_RATE_HZ:
-            self._stream = soxr.ResampleStream(SAMPLE_RATE_HZ, sample_rate_hz, 1, dtype="float64", quality="HQ")
-
-    def take(self, n: int) -> np.ndarray:
-        """The next `n` samples [n] float64."""
-        pieces, held = [self._buffer], len(self._buffer)
-        while held < n and self._fed <= len(self._noise):
-            chunk = self._noise[self._fed : self._fed + self.FEED_SAMPLES].astype(np.float64)
-            self._fed += self.FEED_SAMPLES
-            last = self._fed >= len(self._noise)
-            out = chunk if self._stream is None else self._stream.resample_chunk(chunk, last=last)
-            pieces.append(out)
-            held += len(out)
-            if last:
-                self._fed = len(self._noise) + 1  # exhausted: zeros from here on
-        joined = np.concatenate(pieces)
-        self._buffer = joined[n:]
-        return fix_length(joined[:n], n)
-
-
-def add_noise(original: np.ndarray, noise_16k: np.ndarray, eps: np.ndarray, sample_rate_hz: int) -> np.ndarray:
-    """original [n, channels] plus the 16-kHz noise, resampled to `sample_rate_hz` and clamped
-    to the 16-kHz `eps` held at that rate, on every channel; clipped to [-1, 1]."""
-    n = original.shape[0]
-    return noisy_block(original, NoiseAtRate(noise_16k, sample_rate_hz).take(n), eps_held(eps, n, sample_rate_hz))
-
-
-def noisy_block(original: np.ndarray, noise: np.ndarray, held: np.ndarray) -> np.ndarray:
-    """original [n, channels] plus noise [n] clamped to +-held [n] on every channel, clipped
-    to [-1, 1]: one block of a protected file."""
-    return np.clip(original + np.clip(noise, -held, held)[:, None], -1.0, 1.0)
-
-
-def eps_held(eps_16k_values: np.ndarray, n: int, sample_rate_hz: int, start: int = 0) -> np.ndarray:
-    """The 16-kHz eps [T16] held at another rate, for that rate's samples start .. start + n:
-    [n], each sample taking the eps at or just before its own time."""
-    at = (np.arange(start, start + n, dtype=np.int64) * SAMPLE_RATE_HZ) // sample_rate_hz
-    return eps_16k_values[np.minimum(at, len(eps_16k_values) - 1)]
-
-
-def file_metrics(clean_16k: np.ndarray, protected_16k: np.ndarray, perceptual: bool) -> dict[str, float | None]:
-    """SNR, L-inf, PESQ-WB and STOI on the first METRIC_MAX_S seconds (None where undefined)."""
-    n = min(len(clean_16k), len(protected_16k), int(METRIC_MAX_S * SAMPLE_RATE_HZ))
-    c, p = clean_16k[None, :n], protected_16k[None, :n]
-    scores = {"snr_db": float(snr_db(c, p)[0]), "linf": float(linf(c, p)[0]), "pesq_wb": None, "stoi": None}
-    if perceptual:
-        scores["pesq_wb"] = pesq_wb(c, p).mean() if n >= PESQ_MIN_SAMPLES else None
-        scores["stoi"] = stoi(c, p).mean()
-    return scores
 
 
 def protect_file(
@@ -483,12 +274,12 @@ def protect_file(
     with atomic_path(dst) as tmp:
         writable = subtype if sf.check_format(fmt, subtype) else sf.default_subtype(fmt)
         with sf.SoundFile(src) as fin, sf.SoundFile(tmp, "w", rate_hz, channels, writable, format=fmt) as fout:
-            for block in _blocks(fin):
+            for block in read_blocks(fin):
                 n = block.shape[0]
                 fout.write(noisy_block(block, noise.take(n), eps_held(eps, n, rate_hz, frames)))
                 frames += n
     moved, factor = written_shift(src, dst, eps, rate_hz)
-    scores = file_metrics(clean_16k, read_audio(dst, max_seconds=METRIC_MAX_S), perceptual)
+    scores = recording_metrics(clean_16k, read_audio(dst, max_seconds=METRIC_MAX_S), perceptual)
     scores["linf_native"] = moved
     fields = {"sample_rate_hz": rate_hz, "channels": channels, "duration_s": frames / rate_hz, **scores}
     row = {k: _text(v) for k, v in fields.items()}
@@ -505,7 +296,7 @@ def written_shift(src: Path, dst: Path, eps: np.ndarray, rate_hz: int) -> tuple[
     counts as cut or zero-padded to src's length."""
     largest, factor, start, over = 0.0, 0.0, 0, False
     with sf.SoundFile(src) as fin, sf.SoundFile(dst) as fout:
-        for block in _blocks(fin):
+        for block in read_blocks(fin):
             n = block.shape[0]
             written = fout.read(n, dtype="float64", always_2d=True)
             moved = np.abs(fix_length(written.T, n).T - block).max(axis=1)
@@ -616,7 +407,8 @@ def protect_folder(
     remove_stale_temporaries(out_root)
     classes = sorted({c for c in map(class_of, rels) if c is not None})
     sources, skipped, digests = read_sources(in_root, rels, classes, progress)
-    windows, sources = pack_windows(sources)
+    windows, views = pack_windows([s.audio for s in sources])
+    sources = [replace(s, audio=v) for s, v in zip(sources, views)]
     key = noise_key(budget, minmin, surrogate, digests, device)
     manifest = out_root / MANIFEST_NAME
     previous = read_manifest(manifest)

@@ -3,7 +3,7 @@
 Protecting one recording cannot afford a full min-min run (surrogate training alternating
 with noise updates), so the surrogate stays fixed: the noise is `steps` signed-gradient
 descent steps on CE(f(x + delta), y) against pretrained weights, the noise half of min-min.
-Every function here takes a recording's 1-s windows (`core.protect.split_windows`), so a
+Every function here takes a recording's 1-s windows (`core.data.windows.split_windows`), so a
 caller cuts a recording once and uses the windows for the label, the noise and the
 confidence alike. `python -m demo.build_assets` trains the checkpoint.
 """

@@ -28,7 +28,7 @@ from core.budgets import (
 from core import SAMPLE_RATE_HZ
 from core.api import protect_audio
 from core.data import read_audio
-from core.protect import window_count
+from core.data.windows import window_count
 from core.surrogate import load_surrogate
 from demo.compare import (
     bands_markdown,

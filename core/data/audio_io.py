@@ -9,7 +9,7 @@ from __future__ import annotations
 import math
 import os
 import struct
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from typing import TypeVar
@@ -140,6 +140,12 @@ def read_audio(path: str | Path, sample_rate_hz: int = SAMPLE_RATE_HZ, max_secon
     if frames < wanted * (1 - MP3_LENGTH_SLACK if is_mp3 else 1):
         raise AudioError(f"{path}: truncated file: it declares {declared} frames and holds {frames}; expected a complete file")
     return np.ascontiguousarray(np.concatenate(pieces), dtype=np.float32)
+
+
+def read_blocks(f: sf.SoundFile) -> Iterator[np.ndarray]:
+    """An open file's frames as float64 [n, channels] blocks of READ_BLOCK_FRAMES, to its end."""
+    while (block := f.read(READ_BLOCK_FRAMES, dtype="float64", always_2d=True)).shape[0]:
+        yield block
 
 
 def mix_to_mono(samples: np.ndarray) -> np.ndarray:

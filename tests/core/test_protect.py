@@ -17,16 +17,13 @@ from bench.config import load_config
 from core import __main__ as cli
 from core import protect as protect_module
 from core.budgets import budget_from_dict
+from core.data import audio_io
 from core.data.audio_io import read_audio
+from core.data.windows import split_windows, stitch
 from core.noise import load_noise
-from core.protect import (
-    MANIFEST_NAME,
-    ProtectSummary,
-    eps_16k,
-    protect_folder,
-    split_windows,
-    stitch,
-)
+from core.noise import make as make_module
+from core.noise.adding import add_noise, eps_16k
+from core.protect import MANIFEST_NAME, ProtectSummary, protect_folder
 
 REPO = Path(__file__).resolve().parents[2]
 TOLERANCE = 2.0**-15
@@ -184,7 +181,7 @@ def test_rerun_reuses_noise_and_rewrites_only_deleted_output(first_run, monkeypa
     in_dir, first_out, config, _, before = first_run
     out_dir = tmp_path / "out"
     shutil.copytree(first_out, out_dir)
-    monkeypatch.setattr(protect_module, "generate", lambda *a, **k: pytest.fail("noise was regenerated"))
+    monkeypatch.setattr(protect_module, "make_noise", lambda *a, **k: pytest.fail("noise was regenerated"))
     summary = run(in_dir, out_dir, config)
     assert (summary.protected, summary.reused, summary.skipped, summary.noise_reused) == (0, len(FILES), 2, True)
     (out_dir / "yes/deep/b.wav").unlink()
@@ -239,7 +236,7 @@ def test_a_cut_short_noise_file_is_reported_and_generated_again(first_run, tmp_p
 
 def test_an_output_that_cannot_be_written_is_refused_before_any_noise_work(first_run, tmp_path, monkeypatch) -> None:
     in_dir, _, config, _, _ = first_run
-    monkeypatch.setattr(protect_module, "generate", lambda *a, **k: pytest.fail("noise work began"))
+    monkeypatch.setattr(protect_module, "make_noise", lambda *a, **k: pytest.fail("noise work began"))
     a_file = tmp_path / "taken.txt"
     a_file.write_text("not a folder")
     with pytest.raises(ValueError, match="is a file"):
@@ -326,13 +323,13 @@ def test_a_long_file_is_written_block_by_block_with_the_samples_of_one_pass(tmp_
     clean = read_audio(src)
     noise = (np.random.default_rng(0).uniform(-1, 1, clean.shape) * 0.05).astype(np.float32)
     budget = budget_from_dict({"kind": "constant", "eps": 0.02})
-    monkeypatch.setattr(protect_module, "READ_BLOCK_FRAMES", 4096)
-    monkeypatch.setattr(protect_module, "file_metrics", lambda *a: {})  # capped at 30 s; not the write path
+    monkeypatch.setattr(audio_io, "READ_BLOCK_FRAMES", 4096)
+    monkeypatch.setattr(protect_module, "recording_metrics", lambda *a: {})  # capped at 30 s; not the write path
     tracemalloc.start()
     row = protect_module.protect_file(src, dst, clean, noise, budget, perceptual=False)
     _, peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
-    whole = protect_module.add_noise(sf.read(src, dtype="float64", always_2d=True)[0], noise, eps_16k(budget, clean), rate)
+    whole = add_noise(sf.read(src, dtype="float64", always_2d=True)[0], noise, eps_16k(budget, clean), rate)
     np.testing.assert_array_equal(sf.read(dst, dtype="float64", always_2d=True)[0], whole.astype(np.float32))
     assert row["status"] == "protected" and float(row["linf_native"]) <= 0.02 + 1e-6
     assert peak < stereo.nbytes / 6, f"peak {peak / 2**20:.1f} MiB for a {stereo.nbytes / 2**20:.1f} MiB file"
@@ -340,8 +337,8 @@ def test_a_long_file_is_written_block_by_block_with_the_samples_of_one_pass(tmp_
 
 def test_min_min_that_would_not_fit_in_memory_is_refused_before_it_starts(first_run, tmp_path, monkeypatch) -> None:
     in_dir, _, config, _, _ = first_run
-    monkeypatch.setattr(protect_module, "available_memory_bytes", lambda: 10 * 2**20)
-    monkeypatch.setattr(protect_module, "generate", lambda *a, **k: pytest.fail("noise work began"))
+    monkeypatch.setattr(make_module, "available_memory_bytes", lambda: 10 * 2**20)
+    monkeypatch.setattr(protect_module, "make_noise", lambda *a, **k: pytest.fail("noise work began"))
     with pytest.raises(ValueError, match=r"min-min over \d+ windows .* needs about .* GiB and this machine has 0.0 GiB available"):
         run(in_dir, tmp_path / "out", config)
 

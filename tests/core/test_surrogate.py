@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import numpy as np
@@ -12,7 +11,8 @@ from torch.nn import functional as F
 
 from core.budgets import ConstantBudget, SegmentMask
 from core.data import load_embedded
-from core.protect import eps_16k, split_windows, stitch
+from core.data.windows import split_windows, stitch
+from core.noise.adding import eps_16k
 from core.surrogate import NoiseSettings, fixed_surrogate_noise, load_surrogate
 
 

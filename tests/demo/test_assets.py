@@ -7,7 +7,7 @@ import json
 import torch
 
 from core.data import read_audio
-from core.protect import split_windows
+from core.data.windows import split_windows
 from core.surrogate import ASSETS_DIR as SURROGATE_DIR
 from core.surrogate import load_surrogate, predict_label
 from demo.examples import ASSETS_DIR, CLEAN, SHIPPED_CONFIGS, read_index

@@ -13,7 +13,7 @@ import torch
 
 from core.budgets import ConstantBudget, SegmentMask, budget_from_dict
 from core.data import read_audio
-from core.protect import eps_16k
+from core.noise.adding import eps_16k
 from demo import handlers
 from demo.examples import read_index
 from demo.table_editor import paper_rows
