@@ -23,6 +23,7 @@ import torch
 
 from core import SAMPLE_RATE_HZ
 from core.budgets import Budget, SegmentMask
+from core.budgets.band import written_cutoff
 from core.budgets.base import eps_in_batches, noise_power_limit
 from core.data.audio_io import mix_to_mono
 from core.noise import project
@@ -111,7 +112,7 @@ def protect_audio(
         raise ValueError(f"unknown label {label!r}; expected one of {list(surrogate.classes)}")
     eps = eps_in_batches(budget, windows)
     eps.reshape(-1)[len(clean_16k) :] = 0.0  # the last window's padding is never written
-    band = written_band(budget.band_limit_hz, sample_rate)
+    band = written_cutoff(budget.band_limit_hz, sample_rate)
     limit = noise_power_limit(budget, windows)  # the masking budget's per-bin power limit, else None
     shape = None if limit is None else partial(budget.shape, limit=limit)
     delta = fixed_surrogate_noise(surrogate, windows, eps, label_index, settings, band, shape)
@@ -168,12 +169,3 @@ def mono_16k(samples: np.ndarray, sample_rate: int) -> np.ndarray:
     if sample_rate != SAMPLE_RATE_HZ:
         mono = soxr.resample(mono, sample_rate, SAMPLE_RATE_HZ, quality="HQ")
     return np.ascontiguousarray(mono, dtype=np.float32)
-
-
-def written_band(band_limit_hz: float | None, sample_rate: int) -> float | None:
-    """The band the noise may use: the budget's, and never above the recording's own Nyquist
-    frequency (noise there would not survive the trip back to its rate)."""
-    nyquist = min(sample_rate, SAMPLE_RATE_HZ) / 2
-    if nyquist >= SAMPLE_RATE_HZ / 2:
-        return band_limit_hz
-    return nyquist if band_limit_hz is None else min(band_limit_hz, nyquist)

@@ -57,6 +57,7 @@ from tqdm import tqdm
 
 from core import SAMPLE_RATE_HZ
 from core.atomic import atomic_path, remove_stale_temporaries, write_text_atomic
+from core.budgets.band import NYQUIST_HZ, written_cutoff
 from core.budgets.base import Budget
 from core.data.audio_io import AudioError, fix_length, read_audio, read_audio_info, read_blocks
 from core.data.class_folders import list_audio_files
@@ -242,7 +243,7 @@ def noise_for(
         labels = [s.label for s, k in zip(sources, counts) for _ in range(k)]
         if len(set(labels)) < 2:
             raise ValueError(f"min-min noise needs readable files in at least 2 class folders, got {len(set(labels))}")
-        cutoffs = np.array([min(s.sample_rate_hz, SAMPLE_RATE_HZ) / 2 for s, k in zip(sources, counts) for _ in range(k)])
+        cutoffs = np.array([written_cutoff(budget.band_limit_hz, s.sample_rate_hz) or NYQUIST_HZ for s, k in zip(sources, counts) for _ in range(k)])
         check_memory(windows.shape[0], minmin, device)
         checkpoint = path.with_suffix(".checkpoint.pt")
         valid = held_samples([len(s.audio) for s in sources])

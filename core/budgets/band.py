@@ -42,6 +42,17 @@ def with_band_limit(data: dict[str, Any], band_limit_hz: float | None) -> dict[s
     return data if band_limit_hz is None else {**data, "band_limit_hz": float(band_limit_hz)}
 
 
+def written_cutoff(band_limit_hz: float | None, sample_rate_hz: int) -> float | None:
+    """The band noise at 16 kHz may use for a file at `sample_rate_hz`: the budget's band limit,
+    and never above the file's own Nyquist frequency (noise there would not survive the trip
+    back to the file's rate); None where neither limits it. The one rule for the folder tool's
+    files and `core.protect_audio`'s recordings."""
+    nyquist = min(sample_rate_hz, SAMPLE_RATE_HZ) / 2
+    if nyquist >= NYQUIST_HZ:
+        return band_limit_hz
+    return nyquist if band_limit_hz is None else min(band_limit_hz, nyquist)
+
+
 def band_limit(
     delta: torch.Tensor, cutoff_hz: float | torch.Tensor | None, sample_rate_hz: int = SAMPLE_RATE_HZ
 ) -> torch.Tensor:

@@ -225,8 +225,8 @@ def generate(
     `model` is a freshly initialised surrogate on the same device; it is trained in place.
     Deterministic on CPU for a given config.seed. So that what is optimized is what gets
     written, `valid` [N, T] (1 or True: a sample of the file, 0: padding) gives padding no noise,
-    and `cutoffs_hz` [N] keeps each clip's noise below the highest frequency its file holds
-    (its own Nyquist; the budget's band limit when that is lower).
+    and `cutoffs_hz` [N] keeps each clip's noise in the band its file holds, in place of the
+    budget's band limit (`core.budgets.band.written_cutoff`: the lower of the two).
 
     `checkpoint`: a file where the state is saved after every round (noise, surrogate,
     optimizer, every random generator, where the batch order stands) and resumed from when it
@@ -243,7 +243,6 @@ def generate(
     band: Band = budget.band_limit_hz
     if cutoffs_hz is not None:
         band = cutoffs_hz.to(device, torch.float64)
-        band = band if budget.band_limit_hz is None else band.clamp(max=budget.band_limit_hz)
     limit = noise_power_limit(budget, x)
     if limit is not None and config.classwise:
         raise ValueError(f"a {budget.to_dict()['kind']} budget shapes each clip's own noise; set classwise = false")

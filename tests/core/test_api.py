@@ -8,6 +8,7 @@ import torch
 
 import core
 from core.budgets import ConstantBudget, SegmentMask
+from core.budgets.band import written_cutoff
 from core.data import load_embedded
 
 
@@ -52,8 +53,9 @@ def test_a_low_rate_recording_gets_noise_only_where_its_band_reaches():
     wav = speech(2.0, 8_000)
     result = core.protect_audio(wav, 8_000, budget=SegmentMask(0.13), perceptual=False)
     assert result.audio.shape == wav.shape and np.abs(result.noise).max() > 0.01
-    assert core.api.written_band(None, 8_000) == 4000.0 and core.api.written_band(3000.0, 8_000) == 3000.0
-    assert core.api.written_band(None, 44_100) is None
+    assert written_cutoff(None, 8_000) == 4000.0 and written_cutoff(3000.0, 8_000) == 3000.0
+    assert written_cutoff(5000.0, 8_000) == 4000.0 and written_cutoff(3000.0, 44_100) == 3000.0
+    assert written_cutoff(None, 44_100) is None
 
 
 @pytest.mark.parametrize(
