@@ -17,7 +17,7 @@ from typing import Any
 import torch
 
 from bench.cache import Cache
-from bench.conditions import NO_THIEF, thief_of
+from bench.conditions import NO_THIEF, Condition
 from bench.config import BenchConfig, load_config
 from bench.run import log_line, run
 
@@ -43,7 +43,7 @@ def matrix_cells(members: dict[str, dict[str, Any]]) -> list[dict[str, Any]]:
             for model, runs in models.items():
                 for r in runs:
                     cells.append(
-                        {"config": name, "thief": thief_of(condition), "victim": model, "seed": r["seed"], "peak": r["peak"], "final": r["final"]}
+                        {"config": name, "thief": Condition.parse(condition).thief, "victim": model, "seed": r["seed"], "peak": r["peak"], "final": r["final"]}
                     )
     return cells
 
@@ -67,7 +67,7 @@ def run_matrix(
     return {
         "config": cfg.to_dict(),
         "config_hash": cfg.hash(),
-        "thieves": [NO_THIEF] + [thief_of(c) for c in next(iter(members.values()))["victims"] if "+" in c],
+        "thieves": [NO_THIEF] + [t for c in next(iter(members.values()))["victims"] if (t := Condition.parse(c).thief) != NO_THIEF],
         "cells": matrix_cells(members),
         "members": members,
         "device": str(device),

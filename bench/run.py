@@ -15,7 +15,7 @@ from typing import Any
 import torch
 
 from bench.cache import Cache
-from bench.conditions import thief_of
+from bench.conditions import Condition
 from bench.config import BenchConfig
 from bench.data import data_fingerprint, load_split
 from core.budgets import Budget, budget_from_dict
@@ -209,7 +209,7 @@ def training_sets(
     clean = train.waveforms
     sets = []
     if clean_victims or delta is None:
-        sets.append(TrainingSet("clean", "clean:" + fingerprint, None, None, lambda: clean))
+        sets.append(TrainingSet(Condition("clean").label, "clean:" + fingerprint, None, None, lambda: clean))
     if delta is None:
         base, base_key, own = "clean", "clean:" + fingerprint, (lambda: clean)
     else:
@@ -219,7 +219,7 @@ def training_sets(
         defense, spec = defense_from_dict(raw), canonical_spec(raw)
         sets.append(
             TrainingSet(
-                f"{base}+{defense.name}",
+                Condition(base, defense.name).label,
                 f"{base_key}+{stable_hash(spec)}",
                 defense,
                 spec,
@@ -250,7 +250,7 @@ def train_victims(
         thieves[condition.label] = {"defense": condition.spec, "prepare_s": None}
         train_x = None
         for model in cfg.victims.models:
-            if not cfg.victims.trains_under(model, thief_of(condition.label)):
+            if not cfg.victims.trains_under(model, Condition.parse(condition.label).thief):
                 continue
             victim = cfg.victims.victim(model)
             runs = []

@@ -17,7 +17,7 @@ from typing import Any
 import core
 from bench.cache import Cache
 from core.data.ten_words import check_ten_words
-from bench.conditions import thief_of
+from bench.conditions import Condition
 from core.atomic import atomic_path
 from leaderboard.entries import (
     LEADERBOARD_ROOT,
@@ -42,8 +42,8 @@ def defense_of(condition: str, has_noise: bool) -> str | None:
     """Bench condition -> defense label: 'poisoned' -> 'none', 'poisoned+X' -> 'X' (for a
     noiseless submission 'clean' and 'clean+X' likewise); None: not part of the score (a
     noise submission's clean victims)."""
-    data = condition.partition("+")[0]
-    return thief_of(condition) if data == ("poisoned" if has_noise else "clean") else None
+    parsed = Condition.parse(condition)
+    return parsed.thief if parsed.data == ("poisoned" if has_noise else "clean") else None
 
 
 def build_entry(submission: Submission, sha256: str, results: dict[str, Any], **provenance: Any) -> dict[str, Any]:

@@ -6,7 +6,7 @@ import pytest
 
 from bench.__main__ import main, overrides_from, parse_args
 from bench.config import load_config
-from bench.conditions import thief_of
+from bench.conditions import NO_THIEF, Condition
 from bench.matrix import member_configs
 from core.defenses import defense_from_dict
 
@@ -48,7 +48,16 @@ def test_members_keep_their_budget_and_take_the_matrix_settings():
     members = {m.name: m for m in member_configs(cfg)}
     assert members["constant_008"].budget["eps"] == 0.08 and members["constant_008"].generation.noise_first
     assert all(m.defenses == cfg.defenses and m.victims == cfg.victims for m in members.values())
-    assert thief_of("poisoned") == thief_of("clean") == "none" and thief_of("clean+mp3_32k") == "mp3_32k"
+
+
+def test_a_condition_label_reads_back_as_the_condition():
+    assert Condition.parse("poisoned") == Condition("poisoned", NO_THIEF) and Condition("poisoned").label == "poisoned"
+    assert Condition.parse("clean+mp3_32k") == Condition("clean", "mp3_32k")
+    for label in ("poisoned", "clean", "poisoned+opus_16k", "clean+augment"):
+        assert Condition.parse(label).label == label
+    for bad in ("stolen+mp3_32k", "poisoned+", "poisoned+a+b"):
+        with pytest.raises(ValueError, match="condition"):
+            Condition.parse(bad)
 
 
 def test_a_matrix_with_a_budget_or_an_unknown_member_is_refused(tmp_path):
