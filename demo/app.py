@@ -1,4 +1,4 @@
-"""python demo/app.py [--host H] [--port P] [--root DIR]: the Gradio demo (four tabs), on the CPU, offline.
+"""python demo/app.py [--host H] [--port P] [--root DIR]: the Gradio demo (five tabs), on the CPU, offline.
 
 Only layout and wiring live here; every handler is a plain function in demo/handlers.py.
 """
@@ -35,8 +35,8 @@ INTRO = """# Unlearnable audio
 Error-minimizing noise makes a speech clip useless for *training* a classifier while a listener
 still hears the words. The noise here is made against a small bundled surrogate (an M5 trained
 for 8 epochs on 838 Speech Commands clips), within per-segment epsilon budgets from a mask table.
-**Start here:** pick an example and a configuration below and play the protected clip; then try
-your own clip in "Protect your own audio".
+**Start here:** pick an example and a configuration below and play the protected clip; "See it
+work" trains two models, on clean and on protected clips; then try your own clip in "Protect your own audio".
 """
 TERMS = """- **Unlearnable / error-minimizing noise**: noise that makes a model's training loss small
   without learning the words (a shortcut), so a model trained on protected clips fails on clean ones.
@@ -72,6 +72,7 @@ def build_app(out_root: Path | None = None, index_file: Path = INDEX_FILE, root:
         with gr.Accordion("Terms used here", open=False):
             gr.Markdown(TERMS)
         _listen_tab(demo, examples, first_example, out_root, index_file, root)
+        _learning_tab(demo, out_root)
         _protect_tab(out_root)
         _table_tab(examples, first_example, out_root, index_file)
         _leaderboard_tab(demo, out_root, root)
@@ -119,11 +120,11 @@ def _protect_tab(out_root: Path) -> None:
                     value=handlers.BUDGET_KINDS[0],
                     label="Budget",
                     info="Psychoacoustic masking keeps the noise under what the clip itself masks (the "
-                    "leaderboard's masking_0db: PESQ-WB about 2.5, the paper's table about 1.3); it ignores the eps boxes.",
+                    "leaderboard's masking_0db: PESQ-WB about 2.5, the paper's table about 1.3) with a fixed cap of 0.1.",
                 )
                 with gr.Row():
                     eps_max = gr.Number(0.13, label="eps_max (mask table)", minimum=0.001, maximum=0.25, step=0.01)
-                    eps = gr.Number(0.08, label="eps (constant)", minimum=0.001, maximum=0.25, step=0.01)
+                    eps = gr.Number(0.08, label="eps (constant)", minimum=0.001, maximum=0.25, step=0.01, visible=False)
                 label = gr.Dropdown(handlers.label_choices(), value=handlers.AUTO_LABEL, label="Label (auto: the surrogate's guess)")
                 button = gr.Button("Protect", variant="primary", elem_id="protect-button")
             with gr.Column():
@@ -133,6 +134,7 @@ def _protect_tab(out_root: Path) -> None:
                 metrics = gr.Markdown()
         protect = partial(handlers.protect_upload, out_root=out_root)
         upload.change(handlers.check_upload, [upload], [status], **COMPUTE)
+        kind.change(handlers.budget_boxes, [kind], [eps_max, eps], queue=False)
         button.click(protect, [upload, kind, eps, eps_max, label], [protected, download, metrics, status], **COMPUTE)
 
 
@@ -187,6 +189,27 @@ def _leaderboard_tab(demo: gr.Blocks, out_root: Path, root: Path) -> None:
         refresh = gr.Button("Refresh")
         view = partial(handlers.leaderboard_view, out_root, root)
         gr.on([demo.load, refresh.click, detail.change], view, [detail], [board, plot, note], **COMPUTE)
+
+
+def _learning_tab(demo: gr.Blocks, out_root: Path) -> None:
+    with gr.Tab("See it work"):
+        gr.Markdown(
+            "Protection is about *training*: a model that learns from protected clips should fail on real ones. "
+            "Two identical M5 models train on the embedded sample's 838 clips, one on the clips as they are, one "
+            "on the same clips protected (the paper's mask table); both are tested on 202 clean clips after every epoch."
+        )
+        with gr.Row():
+            precomputed = gr.Image(label="Precomputed: accuracy per epoch, 20 epochs", type="filepath", elem_id="learning-precomputed")
+            live = gr.Image(label="Your run: accuracy per epoch, trained just now", type="filepath", elem_id="learning-live")
+        with gr.Row():
+            reading = gr.Markdown(elem_id="learning-reading")
+            live_reading = gr.Markdown(elem_id="learning-live-reading")
+        lo, hi = handlers.LIVE_EPOCHS
+        with gr.Row():
+            epochs = gr.Slider(lo, hi, value=8, step=1, label="Epochs (about 6 s each on a CPU core)", elem_id="learning-epochs")
+            train = gr.Button("Train both models now", variant="primary", elem_id="learning-train")
+        demo.load(partial(handlers.learning_intro, out_root), None, [precomputed, reading], **COMPUTE)
+        train.click(partial(handlers.learning_run, out_root=out_root), [epochs], [live, live_reading], **COMPUTE)
 
 
 def main(argv: list[str] | None = None) -> int:

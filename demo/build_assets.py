@@ -5,7 +5,11 @@ Rerunnable; every file is rewritten atomically and the result is deterministic o
       cores), saved as a state_dict `core/assets/surrogate_m5.pt` with `surrogate_m5.json`;
   (b) one test clip for each of EXAMPLE_WORDS, protected under every shipped config with
       the fixed surrogate (exactly what the "Protect your own audio" tab does), as 16-bit
-      FLAC under `demo/assets/examples/` with `index.json` (budgets, metrics of the files as written).
+      FLAC under `demo/assets/examples/` with `index.json` (budgets, metrics of the files as written);
+  (c) for the "See it work" tab, class-wise min-min noise on the embedded train split under
+      LEARNING_CONFIG (one pattern per word, float16) and the 20-epoch curves of M5 victims
+      trained on clean and on protected clips, under `demo/assets/learning/` (`--learning-only`
+      builds just this part).
 """
 
 from __future__ import annotations
@@ -29,11 +33,16 @@ from core.models import build_model
 from core.surrogate import CHECKPOINT, CHECKPOINT_INFO, NoiseSettings, load_surrogate
 from core.train import accuracy_on
 from demo.compare import pair_metrics
+from core.noise import generate
 from demo.examples import CLEAN, EXAMPLES_DIR, INDEX_FILE, SHIPPED_CONFIGS
+from demo.learning import CLASS_NOISE_FILE, CURVES_FILE, train_pair
 
 EXAMPLE_WORDS = ("yes", "no", "up", "down", "stop", "go")
 MIN_PEAK = 0.2
 """An example clip must peak at least this high: clearly audible, several amplitude bands."""
+LEARNING_CONFIG = "dynamic_013_classwise"
+"""The noise of the "See it work" tab: the paper's table, one noise pattern per word."""
+CURVE_EPOCHS = 20
 PEAK_LR = 5e-3
 BATCH_SIZE = 32
 
@@ -113,16 +122,53 @@ def build_examples(test: ClipSet, settings: NoiseSettings) -> dict:
     return {"budgets": budgets, "noise": dataclasses.asdict(settings), "clips": clips}
 
 
+def build_learning(train: ClipSet, seed: int) -> dict:
+    """Write the class-wise noise and the precomputed curves (see demo.learning); returns the curves' data."""
+    cfg = load_config(LEARNING_CONFIG)
+    start = time.perf_counter()
+    torch.manual_seed(cfg.generation.seed)
+    model = build_model(cfg.generation.surrogate, len(train.classes))
+    budget = budget_from_dict(cfg.budget)
+    result = generate(model, train.waveforms, train.labels, budget, cfg.generation.minmin(), n_classes=len(train.classes), progress=False)
+    generated_s = time.perf_counter() - start
+    stored = {"noise": result.class_delta.half(), "classes": list(train.classes), "budget": json.dumps(cfg.budget)}
+    CLASS_NOISE_FILE.parent.mkdir(parents=True, exist_ok=True)
+    with atomic_path(CLASS_NOISE_FILE) as tmp, tmp.open("wb") as f:
+        torch.save(stored, f)
+    start = time.perf_counter()
+    curves = train_pair(CURVE_EPOCHS, seed, CLASS_NOISE_FILE, progress=False)  # from the stored float16 noise, as the app reads it
+    settings = {
+        "config": LEARNING_CONFIG,
+        "budget": cfg.budget,
+        "rounds": result.rounds,
+        "generation_seconds": round(generated_s, 1),
+        "victim": "m5, the bench's recipe (Adam lr 0.01, batch 64)",
+        "epochs": CURVE_EPOCHS,
+        "seed": seed,
+        "train_clips": len(train),
+        "training_seconds": round(time.perf_counter() - start, 1),
+    }
+    data = {"curves": curves.to_dict(), "settings": settings}
+    write_text_atomic(CURVES_FILE, json.dumps(data, indent=1) + "\n")
+    return data
+
+
 def main(argv: list[str] | None = None) -> int:
     p = argparse.ArgumentParser(prog="python -m demo.build_assets", description=__doc__.splitlines()[0])
     p.add_argument("--epochs", type=int, default=8, help="surrogate training epochs (default 8)")
     p.add_argument("--seed", type=int, default=0, help="seed of the surrogate's init and batch order")
+    p.add_argument("--learning-only", action="store_true", help="build only the See-it-work assets (c)")
     args = p.parse_args(sys.argv[1:] if argv is None else argv)
     torch.set_flush_denormal(True)  # denormal gradients slow CPU steps severalfold (see core.protect)
     # One thread: on a busy two-core box, two OpenMP threads made training 5x slower (82 s vs 15 s).
     torch.set_num_threads(1)
     start = time.perf_counter()
     data = load_embedded()
+    learning = build_learning(data["train"], args.seed)
+    peaks = {k: max(v) for k, v in learning["curves"].items()}
+    print(f"see it work: class-wise noise in {learning['settings']['generation_seconds']} s; M5 peaks {peaks}")
+    if args.learning_only:
+        return 0
     model, accuracy = train_surrogate(data["train"], data["test"], args.epochs, args.seed)
     trained_s = time.perf_counter() - start
     with atomic_path(CHECKPOINT) as tmp, tmp.open("wb") as f:

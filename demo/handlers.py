@@ -40,6 +40,7 @@ from demo.compare import (
 from demo.configs import config_budget, config_names, shipped_config
 from demo.examples import CLEAN, INDEX_FILE, read_index
 from demo.files import request_dir, write_wav
+from demo.learning import CURVES_FILE, LIVE_EPOCHS, curves_figure, read_curves, reading, train_pair
 from demo.ranking_view import ranking_frame, tradeoff_figure
 from demo.table_editor import (
     rows_from_frame,
@@ -175,6 +176,13 @@ def upload_budget(kind: str, eps: float | None, eps_max: float | None) -> Budget
         return ConstantBudget(float(value))
     band = IN_BAND_HZ if kind == BUDGET_KINDS[1] else None
     return SegmentMask(eps_max=float(value), table=PAPER_TABLE, band_limit_hz=band)
+
+
+def budget_boxes(kind: str) -> tuple[dict, dict]:
+    """Show only the eps box the chosen budget reads: eps_max for the mask tables, eps for the
+    constant budget, neither for the masking budget (its cap is fixed)."""
+    uses_max = kind in BUDGET_KINDS[:2]
+    return gr.update(visible=uses_max), gr.update(visible=kind == BUDGET_KINDS[2])
 
 
 def label_choices() -> list[str]:
@@ -334,6 +342,33 @@ def table_export(
         f"**Valid submission `{data['name']}`.** Save it as `leaderboard/submissions/{data['name']}.toml`, then "
         f"`python -m leaderboard submit leaderboard/submissions/{data['name']}.toml` scores it."
     )
+
+
+# -- 5. See it work -------------------------------------------------------------------------
+
+
+def learning_intro(out_root: Path, curves_file: Path = CURVES_FILE) -> tuple[str, str]:
+    """The precomputed curves (20 epochs) as a figure, and what they say and how they were made."""
+    curves, settings = read_curves(curves_file)
+    figure = curves_figure(curves, request_dir(out_root) / "curves.png")
+    text = (
+        f"{reading(curves)}\n\n_Precomputed by `python -m demo.build_assets`: M5 victims, seed {settings['seed']}, "
+        f"{settings['train_clips']} training clips of the embedded sample, noise `{settings['config']}` "
+        f"({settings['rounds']} min-min rounds). Press the button to train them yourself._"
+    )
+    return str(figure), text
+
+
+def learning_run(epochs: float, out_root: Path, progress: gr.Progress = gr.Progress(track_tqdm=True)) -> tuple[str, str]:
+    """Train both victims live for `epochs` epochs (a few seconds each on a CPU) and plot them."""
+    lo, hi = LIVE_EPOCHS
+    if epochs is None or not lo <= epochs <= hi or int(epochs) != epochs:
+        return None, f"**Cannot train:** epochs must be a whole number from {lo} to {hi}, got {epochs!r}."
+    progress(0, desc="loading the embedded sample")
+    start = time.perf_counter()
+    curves = train_pair(int(epochs))
+    figure = curves_figure(curves, request_dir(out_root) / "live.png")
+    return str(figure), f"{reading(curves)}\n\n_Trained here in {time.perf_counter() - start:.0f} s._"
 
 
 # -- 4. Leaderboard ------------------------------------------------------------------------

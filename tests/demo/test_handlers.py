@@ -14,7 +14,8 @@ import torch
 from core.budgets import ConstantBudget, SegmentMask, budget_from_dict
 from core.data import read_audio
 from core.noise.adding import eps_16k
-from demo import handlers
+from demo import handlers, learning
+from demo.learning import read_curves
 from demo.examples import read_index
 from demo.table_editor import paper_rows
 from leaderboard.entries import LEADERBOARD_ROOT
@@ -223,6 +224,11 @@ def test_upload_budget_builds_the_chosen_budget() -> None:
     assert handlers.upload_budget(QUIET, None, None) == budget_from_dict(quiet.budget)  # the entry's own budget
 
 
+def test_only_the_eps_box_the_budget_reads_is_shown() -> None:
+    shown = {kind: tuple(u["visible"] for u in handlers.budget_boxes(kind)) for kind in (MASK_TABLE, MASK_TABLE_IN_BAND, CONSTANT, QUIET)}
+    assert shown == {MASK_TABLE: (True, False), MASK_TABLE_IN_BAND: (True, False), CONSTANT: (False, True), QUIET: (False, False)}
+
+
 def test_the_quiet_budget_is_heard_less_than_the_papers_table(tmp_path: Path) -> None:
     from core.metrics import pesq_wb
 
@@ -319,3 +325,37 @@ def test_invalid_entries_are_reported_not_raised(tmp_path: Path, board: Path) ->
     (board / "entries" / "broken.json").write_text("{}")
     frame, plot, note = handlers.leaderboard_view(tmp_path / "out", root=board)
     assert frame.empty and plot is None and "broken.json" in note
+
+
+# -- See it work ------------------------------------------------------------------------------
+
+
+def test_the_precomputed_curves_show_the_protected_model_failing(tmp_path: Path) -> None:
+    figure, text = handlers.learning_intro(tmp_path)
+    curves, settings = read_curves()
+    assert Path(figure).is_file() and settings["epochs"] == len(curves.clean) == len(curves.protected) == 20
+    assert max(curves.clean) > 0.5 and max(curves.protected) < 0.2  # the shipped build: 64% against 11%
+    assert "learned almost nothing" in text and f"{max(curves.protected):.0%}" in text
+
+
+def test_a_live_run_trains_both_models_and_reads_them(tmp_path: Path) -> None:
+    figure, text = handlers.learning_run(1, tmp_path)
+    assert Path(figure).is_file() and "After 1 epoch(s) neither model has learned much yet" in text and "Trained here in" in text
+    assert handlers.learning_run(0, tmp_path)[0] is None and "whole number from 1 to 10" in handlers.learning_run(0, tmp_path)[1]
+    assert handlers.learning_run(2.5, tmp_path)[0] is None
+
+
+def test_the_live_protection_is_the_shipped_class_noise_within_each_clips_eps() -> None:
+    train, _, protected = learning._live_data()
+    stored = torch.load(learning.CLASS_NOISE_FILE, weights_only=True)
+    eps = SegmentMask(eps_max=0.13).eps(train.waveforms)
+    noise = protected - train.waveforms
+    assert stored["noise"].shape == (len(train.classes), train.waveforms.shape[1])
+    assert (noise.abs() <= eps + 1e-6).all() and noise.abs().max() > 0.05
+    assert protected.abs().max() <= 1.0
+
+
+def test_the_reading_says_when_protection_did_not_hold() -> None:
+    assert "did not hold" in learning.reading(learning.Curves((0.1, 0.8), (0.1, 0.75)))
+    assert "well below" in learning.reading(learning.Curves((0.1, 0.8), (0.1, 0.4)))
+    assert "learned almost nothing" in learning.reading(learning.Curves((0.1, 0.8), (0.1, 0.12)))
