@@ -100,8 +100,8 @@ def _listen_tab(
         noise_state = gr.State()
         listen = partial(handlers.listen, out_root=out_root, index_file=index_file, root=root)
         outputs = [clean, protected, noise, segments, spectrogram, metrics, noise_state]
-        gr.on([demo.load, example.change, config.change], listen, [example, config, gain], outputs, **COMPUTE)
-        gain.release(partial(handlers.noise_audio, out_root=out_root), [noise_state, gain], noise, **COMPUTE)
+        gr.on([demo.load, example.change, config.change], listen, [example, config, gain], outputs, api_name="listen", **COMPUTE)
+        gain.release(partial(handlers.noise_audio, out_root=out_root), [noise_state, gain], noise, api_name="noise_audio", **COMPUTE)
         gain.release(handlers.clipping_note, [noise_state, gain], gain_note, **COMPUTE)
 
 
@@ -135,7 +135,7 @@ def _protect_tab(out_root: Path) -> None:
         protect = partial(handlers.protect_upload, out_root=out_root)
         upload.change(handlers.check_upload, [upload], [status], **COMPUTE)
         kind.change(handlers.budget_boxes, [kind], [eps_max, eps], queue=False)
-        button.click(protect, [upload, kind, eps, eps_max, label], [protected, download, metrics, status], **COMPUTE)
+        button.click(protect, [upload, kind, eps, eps_max, label], [protected, download, metrics, status], api_name="protect", **COMPUTE)
 
 
 def _table_tab(examples: list[tuple[str, str]], first: str, out_root: Path, index_file: Path) -> None:
@@ -175,9 +175,9 @@ def _table_tab(examples: list[tuple[str, str]], first: str, out_root: Path, inde
         export_status = gr.Markdown(elem_id="export-status")
         table = [rows, eps_max, segment_samples, level]
         preview_fn = partial(handlers.table_preview, out_root=out_root, index_file=index_file)
-        preview.click(preview_fn, [*table, clip], [figure, status], **COMPUTE)
+        preview.click(preview_fn, [*table, clip], [figure, status], api_name="table_preview", **COMPUTE)
         export_fn = partial(handlers.table_export, out_root=out_root)
-        export.click(export_fn, [*table, name, authors, description, link], [exported, export_status], **COMPUTE)
+        export.click(export_fn, [*table, name, authors, description, link], [exported, export_status], api_name="table_export", **COMPUTE)
 
 
 def _leaderboard_tab(demo: gr.Blocks, out_root: Path, root: Path) -> None:
@@ -188,7 +188,7 @@ def _leaderboard_tab(demo: gr.Blocks, out_root: Path, root: Path) -> None:
         plot = gr.Image(label="Worst-case peak accuracy against PESQ-WB", type="filepath")
         refresh = gr.Button("Refresh")
         view = partial(handlers.leaderboard_view, out_root, root)
-        gr.on([demo.load, refresh.click, detail.change], view, [detail], [board, plot, note], **COMPUTE)
+        gr.on([demo.load, refresh.click, detail.change], view, [detail], [board, plot, note], api_name="leaderboard", **COMPUTE)
 
 
 def _learning_tab(demo: gr.Blocks, out_root: Path) -> None:
@@ -208,8 +208,8 @@ def _learning_tab(demo: gr.Blocks, out_root: Path) -> None:
         with gr.Row():
             epochs = gr.Slider(lo, hi, value=8, step=1, label="Epochs (about 6 s each on a CPU core)", elem_id="learning-epochs")
             train = gr.Button("Train both models now", variant="primary", elem_id="learning-train")
-        demo.load(partial(handlers.learning_intro, out_root), None, [precomputed, reading], **COMPUTE)
-        train.click(partial(handlers.learning_run, out_root=out_root), [epochs], [live, live_reading], **COMPUTE)
+        demo.load(partial(handlers.learning_intro, out_root), None, [precomputed, reading], api_name="learning_intro", **COMPUTE)
+        train.click(partial(handlers.learning_run, out_root=out_root), [epochs], [live, live_reading], api_name="learning_run", **COMPUTE)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -7,11 +7,11 @@ the repository's packages side by side, plus three root files:
     OUT_DIR/app.py            a two-line entry point that calls demo.app.main()
     OUT_DIR/README.md         demo/README.md (the Space front matter and this layout)
     OUT_DIR/requirements.txt  demo/requirements.txt
-    OUT_DIR/core, bench, leaderboard, demo   copied, without caches and without the
-                              embedded Speech Commands sample (17 MB the app never reads)
+    OUT_DIR/core, bench, leaderboard, demo   copied, without caches (the embedded Speech
+                              Commands sample, 17 MB, comes along: "See it work" trains on it)
 
-Nothing is downloaded when the Space starts: the surrogate and the examples are files in
-demo/assets/.
+Nothing is downloaded when the Space starts: the surrogate, the examples and the See-it-work
+noise are files in core/assets/ and demo/assets/.
 """
 
 from __future__ import annotations
@@ -23,7 +23,7 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
 PACKAGES = ("core", "bench", "leaderboard", "demo")
-SKIP = shutil.ignore_patterns("__pycache__", "*.pyc", "embedded")
+SKIP = shutil.ignore_patterns("__pycache__", "*.pyc")
 ENTRY_POINT = '''"""Hugging Face Space entry point, written by demo/make_space.py: the app in demo/app.py."""
 
 import sys
