@@ -11,7 +11,7 @@ from dataclasses import asdict
 
 import numpy as np
 
-from core.metrics.perceptual import PerceptualScores, pesq_wb, stoi
+from core.metrics.perceptual import PerceptualScores, pair_pesq_wb, pair_stoi, pesq_wb, stoi
 from core.metrics.snr import (
     ArrayLike,
     BandSNR,
@@ -19,6 +19,10 @@ from core.metrics.snr import (
     band_snr_db,
     budget_bands,
     linf,
+    pair_band_snr_db,
+    pair_linf,
+    pair_segmental_snr_db,
+    pair_snr_db,
     segment_levels,
     segmental_snr_db,
     snr_db,
@@ -76,15 +80,15 @@ def summarize(
         seed: seed of the clip draw.
         progress: show tqdm bars for the perceptual metrics.
     """
-    c, p = as_pair(clean, protected)
-    snr = snr_db(c, p)
+    c, p = as_pair(clean, protected)  # checked once here; the pair_* forms take it as it is
+    snr = pair_snr_db(c, p)
     result: dict[str, object] = {
         "clips": int(c.shape[0]),
         "snr_db_mean": float(snr.mean()),
         "snr_db_median": float(np.median(snr)),
-        "segmental_snr_db_mean": float(segmental_snr_db(c, p, segment_samples).mean()),
-        "linf_max": float(linf(c, p).max()),
-        "band_snr_db": [asdict(b) for b in band_snr_db(c, p, thresholds, segment_samples, level)],
+        "segmental_snr_db_mean": float(pair_segmental_snr_db(c, p, segment_samples).mean()),
+        "linf_max": float(pair_linf(c, p).max()),
+        "band_snr_db": [asdict(b) for b in pair_band_snr_db(c, p, thresholds, segment_samples, level)],
         "perceptual_clips_drawn": 0,
         "pesq_wb_mean": None,
         "pesq_wb_clips": 0,
@@ -93,8 +97,8 @@ def summarize(
     }
     if perceptual:
         idx = _perceptual_indices(c.shape[0], max_perceptual_clips, seed)
-        pesq_scores = pesq_wb(c[idx], p[idx], progress=progress)
-        stoi_scores = stoi(c[idx], p[idx], progress=progress)
+        pesq_scores = pair_pesq_wb(c[idx], p[idx], progress=progress)
+        stoi_scores = pair_stoi(c[idx], p[idx], progress=progress)
         result.update(
             perceptual_clips_drawn=int(idx.size),
             pesq_wb_mean=pesq_scores.mean(),

@@ -128,9 +128,13 @@ def pesq_wb(
         sample_rate_hz: must be 16000 (wide-band PESQ is defined only there).
         progress: show a tqdm bar over clips.
     """
+    return pair_pesq_wb(*as_pair(clean, protected), sample_rate_hz, progress)
+
+
+def pair_pesq_wb(c: np.ndarray, p: np.ndarray, sample_rate_hz: int = 16000, progress: bool = False) -> PerceptualScores:
+    """`pesq_wb` of a pair `as_pair` has checked."""
     if sample_rate_hz != 16000:
         raise ValueError(f"sample_rate_hz must be 16000 for wide-band PESQ, got {sample_rate_hz}")
-    c, p = as_pair(clean, protected)
     min_samples = int(PESQ_MIN_DURATION_S * sample_rate_hz)
     if c.shape[1] < min_samples:
         raise ValueError(
@@ -156,8 +160,14 @@ def stoi(
         extended: compute extended STOI (Jensen and Taal 2016) instead.
         progress: show a tqdm bar over clips.
     """
+    return pair_stoi(*as_pair(clean, protected), sample_rate_hz, extended, progress)
+
+
+def pair_stoi(
+    c: np.ndarray, p: np.ndarray, sample_rate_hz: int = 16000, extended: bool = False, progress: bool = False
+) -> PerceptualScores:
+    """`stoi` of a checked pair."""
     if isinstance(sample_rate_hz, bool) or not isinstance(sample_rate_hz, int) or sample_rate_hz <= 0:
         raise ValueError(f"sample_rate_hz must be a positive int, got {sample_rate_hz!r}")
-    c, p = as_pair(clean, protected)
     score_one = partial(_stoi_one, sample_rate_hz=sample_rate_hz, extended=extended)
     return _score_batch(score_one, c, p, progress, "STOI")

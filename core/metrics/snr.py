@@ -67,13 +67,22 @@ def ratio_db(signal_energy: np.ndarray, noise_energy: np.ndarray) -> np.ndarray:
 
 def snr_db(clean: ArrayLike, protected: ArrayLike) -> np.ndarray:
     """Whole-clip SNR in dB, [N]: 10 log10(sum clean^2 / sum noise^2)."""
-    c, p = as_pair(clean, protected)
+    return pair_snr_db(*as_pair(clean, protected))
+
+
+def pair_snr_db(c: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """`snr_db` of a pair `as_pair` has checked (each public metric checks its input once;
+    `core.metrics.summarize` checks once and calls the pair_* forms)."""
     return ratio_db(np.square(c).sum(axis=1), np.square(p - c).sum(axis=1))
 
 
 def linf(clean: ArrayLike, protected: ArrayLike) -> np.ndarray:
     """Largest absolute noise sample per clip, [N]: max |protected - clean|."""
-    c, p = as_pair(clean, protected)
+    return pair_linf(*as_pair(clean, protected))
+
+
+def pair_linf(c: np.ndarray, p: np.ndarray) -> np.ndarray:
+    """`linf` of a checked pair."""
     return np.abs(p - c).max(axis=1)
 
 
@@ -110,9 +119,15 @@ def segmental_snr_db(
 
     The clipping is the usual one: silent segments would otherwise dominate the mean.
     """
+    return pair_segmental_snr_db(*as_pair(clean, protected), segment_samples, min_db, max_db)
+
+
+def pair_segmental_snr_db(
+    c: np.ndarray, p: np.ndarray, segment_samples: int = 1000, min_db: float = -10.0, max_db: float = 35.0
+) -> np.ndarray:
+    """`segmental_snr_db` of a checked pair."""
     if not min_db < max_db:
         raise ValueError(f"min_db must be below max_db, got min_db={min_db}, max_db={max_db}")
-    c, p = as_pair(clean, protected)
     clean_energy = np.square(_segments(c, segment_samples)).sum(axis=-1)
     noise_energy = np.square(_segments(p - c, segment_samples)).sum(axis=-1)
     return np.clip(ratio_db(clean_energy, noise_energy), min_db, max_db).mean(axis=1)
@@ -179,9 +194,16 @@ def band_snr_db(
         segment_samples: segment length in samples.
         level: "mean_abs" or "rms", see `segment_levels`.
     """
+    return pair_band_snr_db(*as_pair(clean, protected), thresholds, segment_samples, level)
+
+
+def pair_band_snr_db(
+    c: np.ndarray, p: np.ndarray, thresholds: Sequence[float], segment_samples: int = 1000, level: str = "mean_abs"
+) -> list[BandSNR]:
+    """`band_snr_db` of a checked pair."""
     t = _check_thresholds(thresholds)
-    c, p = as_pair(clean, protected)
-    levels = segment_levels(c, segment_samples, level)
+    full = _segments(c, segment_samples).shape[1] * segment_samples
+    levels = budget_segment_levels(torch.from_numpy(c[:, :full]), segment_samples, level).numpy()
     band = np.sum(levels[..., None] <= t, axis=-1).ravel()
     n_bands = t.size + 1
     counts = np.bincount(band, minlength=n_bands)

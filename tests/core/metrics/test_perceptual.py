@@ -124,3 +124,16 @@ def test_summarize_without_perceptual_keeps_the_keys(speech: np.ndarray) -> None
     assert result["snr_db_mean"] == 100.0 and result["linf_max"] == 0.0
     assert (result["pesq_wb_mean"], result["pesq_wb_clips"], result["stoi_mean"]) == (None, 0, None)
     json.dumps(result, allow_nan=False)
+
+
+def test_summarize_checks_its_input_once(monkeypatch):
+    """summarize validates (converts, checks finiteness) each batch once, then runs every metric
+    on the checked arrays; the public metrics each check their own input."""
+    from core.metrics import snr as snr_module
+
+    calls = []
+    real = snr_module.as_batch
+    monkeypatch.setattr(snr_module, "as_batch", lambda x, name: calls.append(name) or real(x, name))
+    clean = np.random.default_rng(0).uniform(-0.5, 0.5, (2, 16000))
+    summarize(clean, clean + 0.01, [0.1, 0.01], perceptual=True)
+    assert calls == ["clean", "protected"]
