@@ -41,7 +41,7 @@ from demo.configs import config_budget, config_names, shipped_config
 from demo.examples import CLEAN, INDEX_FILE, read_index
 from demo.files import request_dir, write_wav
 from demo.learning import CURVES_FILE, LIVE_EPOCHS, curves_figure, read_curves, reading, train_pair
-from demo.ranking_view import ranking_frame, tradeoff_figure
+from demo.ranking_view import ranking_frame
 from demo.table_editor import (
     rows_from_frame,
     submission_data,
@@ -50,6 +50,7 @@ from demo.table_editor import (
 )
 from demo.upload import read_upload, write_protected
 from leaderboard.entries import LEADERBOARD_ROOT, valid_entries
+from leaderboard.figure import tradeoff_figure
 from leaderboard.protocol import PROTECTION_BAR
 from leaderboard.ranking import latest_scorings, rank_entries
 from leaderboard.submission import (

@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from core.atomic import write_text_atomic
+from core.atomic import atomic_path, write_text_atomic
 from core.budgets import budget_from_dict
 from leaderboard.entries import scoring_of, scoring_versions, valid_entries
 from leaderboard.protocol import PROTECTION_BAR, PROTOCOL_VERSION, protects
@@ -246,7 +246,15 @@ def rendered_files(entries: list[dict[str, Any]], bar: float = PROTECTION_BAR) -
 
 
 def write_tables(root: Path, bar: float = PROTECTION_BAR) -> None:
-    """Re-render both tables from every entry under `root`, atomically; raises ValueError if
-    any entry fails the schema."""
-    for name, text in rendered_files(valid_entries(root), bar).items():
+    """Re-render both tables from every entry under `root`, atomically, and the trade-off plot
+    of the latest protocol's entries (`leaderboard.figure`; a picture, so `verify` does not
+    compare it byte for byte); raises ValueError if any entry fails the schema."""
+    from leaderboard.figure import FIGURE_FILE, tradeoff_figure  # matplotlib: only where a figure is drawn
+
+    entries = valid_entries(root)
+    for name, text in rendered_files(entries, bar).items():
         write_text_atomic(Path(root) / name, text)
+    rows = rank_entries(latest_scorings(entries)[1], bar) if entries else []
+    if rows:
+        with atomic_path(Path(root) / FIGURE_FILE) as tmp:
+            tradeoff_figure(rows, tmp)

@@ -47,7 +47,7 @@ def board(scored, tmp_path):
 
 def test_submit_writes_submission_entry_and_tables(scored):
     root, file = scored
-    assert listing(root) == ["LEADERBOARD.md", "entries", "entries/tiny_table.json", "leaderboard.csv", "submissions", "submissions/tiny_table.toml"]
+    assert listing(root) == ["LEADERBOARD.md", "entries", "entries/tiny_table.json", "leaderboard.csv", "submissions", "submissions/tiny_table.toml", "tradeoff.png"]
     assert (root / "submissions" / "tiny_table.toml").read_bytes() == file.read_bytes()
     entry = json.loads((root / "entries" / "tiny_table.json").read_text())
     assert entry_problems(entry) == []
@@ -127,6 +127,7 @@ def test_verify_fails_after_editing_the_table_and_render_repairs_it(board, capsy
     assert main(["verify", "--root", str(board)]) == 0
     assert main(["show", "--root", str(board)]) == 0
     assert "| 1 | ◆ | tiny_table |" in capsys.readouterr().out
+    assert (board / "tradeoff.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"  # the trade-off plot, drawn by every render
 
 
 def test_resubmitting_reuses_the_cache_and_a_different_file_is_refused(board, scored, tmp_path, capsys):
