@@ -13,53 +13,60 @@ import numpy as np  # noqa: E402
 import torch  # noqa: E402
 
 from bench.report import cell_means, worst_cases  # noqa: E402
+from core import SAMPLE_RATE_HZ  # noqa: E402
 from core.budgets import Budget, segment_levels  # noqa: E402
 
 
-def segment_figure(clean: torch.Tensor, budget: Budget, path: Path, title: str, segment_samples: int = 1000) -> None:
-    """Figure 1: waveform with segment borders, mean |amplitude| and eps per segment."""
+def segment_figure(
+    clean: torch.Tensor, budget: Budget, path: Path, title: str, segment_samples: int = 1000, sample_rate_hz: int = SAMPLE_RATE_HZ
+) -> None:
+    """Figure 1: waveform with segment borders, mean |amplitude| and eps per segment; time in
+    seconds, as on the spectrograms."""
     x = clean[None].double()
     segment_samples = getattr(budget, "segment_samples", segment_samples)
     levels = segment_levels(x, segment_samples)[0].numpy()
     eps = budget.eps(x)[0, ::segment_samples].numpy()
-    edges = np.arange(len(levels) + 1) * segment_samples
+    edges = np.arange(len(levels) + 1) * segment_samples / sample_rate_hz
     fig, ax = plt.subplots(figsize=(10, 4))
-    ax.plot(clean.numpy(), color="0.6", lw=0.5, label="waveform")
+    ax.plot(np.arange(len(clean)) / sample_rate_hz, clean.numpy(), color="0.6", lw=0.5, label="waveform")
     for e in edges:
         ax.axvline(e, color="0.85", lw=0.5)
     ax.stairs(levels, edges, color="tab:blue", lw=1.5, label="mean |amplitude|")
     ax.stairs(eps, edges, color="tab:red", lw=1.5, label="eps (L-inf bound)")
     ax.stairs(-eps, edges, color="tab:red", lw=1.5, ls="--")
-    ax.set(xlabel="sample", ylabel="amplitude", title=title)
+    ax.set(xlabel="time (s)", ylabel="amplitude", title=title)
     ax.legend(loc="upper right", fontsize=8)
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
-def waveform_figure(clean: torch.Tensor, protected: torch.Tensor, path: Path, title: str) -> None:
-    """Figures 2-3: clean vs protected waveform, and the noise alone."""
+def waveform_figure(clean: torch.Tensor, protected: torch.Tensor, path: Path, title: str, sample_rate_hz: int = SAMPLE_RATE_HZ) -> None:
+    """Figures 2-3: clean vs protected waveform, and the noise alone; time in seconds."""
     fig, axes = plt.subplots(2, 1, figsize=(10, 5), sharex=True)
-    axes[0].plot(protected.numpy(), color="tab:orange", lw=0.5, label="protected")
-    axes[0].plot(clean.numpy(), color="tab:blue", lw=0.5, label="clean")
+    t = np.arange(len(clean)) / sample_rate_hz
+    axes[0].plot(t, protected.numpy(), color="tab:orange", lw=0.5, label="protected")
+    axes[0].plot(t, clean.numpy(), color="tab:blue", lw=0.5, label="clean")
     axes[0].legend(loc="upper right", fontsize=8)
     axes[0].set(ylabel="amplitude", title=title)
-    axes[1].plot((protected - clean).numpy(), color="tab:red", lw=0.5)
-    axes[1].set(xlabel="sample", ylabel="noise")
+    axes[1].plot(t, (protected - clean).numpy(), color="tab:red", lw=0.5)
+    axes[1].set(xlabel="time (s)", ylabel="noise")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
     plt.close(fig)
 
 
 def spectrogram_figure(clean: torch.Tensor, protected: torch.Tensor, path: Path, sample_rate_hz: int) -> None:
-    """Log-power spectrograms of clean, protected and noise on one colour scale."""
-    fig, axes = plt.subplots(1, 3, figsize=(13, 3.6), sharey=True)
+    """Log-power spectrograms of clean, protected and noise on one colour scale, with its bar
+    (dB); the top is left clear, where the demo's image label sits."""
+    fig, axes = plt.subplots(1, 3, figsize=(13, 3.8), sharey=True, layout="constrained")
+    fig.get_layout_engine().set(rect=(0, 0, 1, 0.93))
     signals = (("clean", clean), ("protected", protected), ("noise", protected - clean))
     for ax, (name, s) in zip(axes, signals):
-        ax.specgram(s.numpy().astype(np.float64) + 1e-9, NFFT=512, Fs=sample_rate_hz, noverlap=384, vmin=-140, vmax=-20)
+        image = ax.specgram(s.numpy().astype(np.float64) + 1e-9, NFFT=512, Fs=sample_rate_hz, noverlap=384, vmin=-140, vmax=-20)[3]
         ax.set(title=name, xlabel="time (s)")
     axes[0].set_ylabel("frequency (Hz)")
-    fig.tight_layout()
+    fig.colorbar(image, ax=axes, label="power (dB)", shrink=0.9)
     fig.savefig(path, dpi=110)
     plt.close(fig)
 

@@ -134,7 +134,7 @@ def _protect_tab(out_root: Path) -> None:
                 metrics = gr.Markdown()
         protect = partial(handlers.protect_upload, out_root=out_root)
         upload.change(handlers.check_upload, [upload], [status], **COMPUTE)
-        kind.change(handlers.budget_boxes, [kind], [eps_max, eps], queue=False)
+        kind.change(handlers.budget_boxes, [kind], [eps_max, eps], **COMPUTE)
         button.click(protect, [upload, kind, eps, eps_max, label], [protected, download, metrics, status], api_name="protect", **COMPUTE)
 
 
