@@ -393,7 +393,7 @@ def leaderboard_view(out_root: Path, root: Path = LEADERBOARD_ROOT, detail: bool
     tradeoff_figure(rows, plot)
     note = (
         f"{len(rows)} entr{'y' if len(rows) == 1 else 'ies'} scored under protocol version {version}, ranked among those that protect (worst-case peak accuracy "
-        f"<= {100 * PROTECTION_BAR:g}%) by PESQ-WB, higher (less audible) first; click a column header to sort. "
+        f"<= {100 * PROTECTION_BAR:g}%) by PESQ-WB, higher (less audible) first; to sort, click a column's header, then its ⋮ menu. "
         "\"Every cell\" adds each victim and thief, the budget and the date."
     )
     return ranking_frame(rows, detail), str(plot), note
