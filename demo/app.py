@@ -206,7 +206,7 @@ def _learning_tab(demo: gr.Blocks, out_root: Path) -> None:
             live_reading = gr.Markdown(elem_id="learning-live-reading")
         lo, hi = handlers.LIVE_EPOCHS
         with gr.Row():
-            epochs = gr.Slider(lo, hi, value=8, step=1, label="Epochs (about 6 s each on a CPU core)", elem_id="learning-epochs")
+            epochs = gr.Slider(lo, hi, value=8, step=1, label="Epochs (each trains both models: seconds on a CPU)", elem_id="learning-epochs")
             train = gr.Button("Train both models now", variant="primary", elem_id="learning-train")
         demo.load(partial(handlers.learning_intro, out_root), None, [precomputed, reading], api_name="learning_intro", **COMPUTE)
         train.click(partial(handlers.learning_run, out_root=out_root), [epochs], [live, live_reading], api_name="learning_run", **COMPUTE)

@@ -32,8 +32,9 @@ CLASS_NOISE_FILE = ASSETS_DIR / "learning" / "classwise_noise.pt"
 CURVES_FILE = ASSETS_DIR / "learning" / "curves.json"
 CHANCE = 0.1
 LIVE_EPOCHS = (1, 10)
-"""The live run's epoch range: an epoch of both victims takes about 6 s on a CPU core; the
-clean victim passes 50% after about 7 epochs (the precomputed curves)."""
+"""The live run's epoch range: one epoch of both victims, data loading included, took 12-14 s
+on this project's 2-core machine with four other runs on it; the clean victim passes 50%
+after about 7 epochs (the precomputed curves)."""
 
 
 @dataclass(frozen=True)
