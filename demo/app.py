@@ -53,6 +53,14 @@ TERMS = """- **Unlearnable / error-minimizing noise**: noise that makes a model'
 """
 
 
+CSS = """
+/* Phones: table cells wrap between words, never inside one ("SN R", "PESQ -WB"); a table
+   wider than the screen scrolls sideways instead. */
+.prose table { display: block; overflow-x: auto; }
+.prose th, .prose td { word-break: normal; overflow-wrap: normal; hyphens: none; }
+"""
+
+
 def theme() -> gr.themes.Base:
     """The default theme with system fonts: the page loads nothing from the internet."""
     return gr.themes.Default(
@@ -228,6 +236,7 @@ def main(argv: list[str] | None = None) -> int:
         max_file_size=MAX_UPLOAD,
         allowed_paths=[str(ASSETS_DIR)],
         theme=theme(),
+        css=CSS,
     )
     return 0
 
