@@ -265,9 +265,11 @@ def _bound_text(budget: Budget, eps: np.ndarray) -> str:
         return f"the bound is {budget.eps_linf:g} everywhere."
     if isinstance(budget, Masking):
         return "the masking budget keeps each frequency band under what the clip masks, so most samples move far less than the cap."
+    values, counts = np.unique(np.round(eps, 4), return_counts=True)
+    used = ", ".join(f"{v:.3f} on {c / len(eps):.0%}" for v, c in sorted(zip(values, counts), reverse=True) if c)
     return (
         f"eps_max {budget.eps_max:g} is only for the loudest segments: the table gives quieter ones smaller bounds, "
-        f"and this clip's largest bound is {float(eps.max()):.3f}."
+        f"and this clip's largest bound is {float(eps.max()):.3f}. Bounds used on this clip (share of its samples): {used}."
     )
 
 

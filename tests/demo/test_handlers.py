@@ -110,6 +110,9 @@ def test_protect_wav_changes_it_within_the_mask_budget(tmp_path: Path) -> None:
     (largest,) = re.findall(r"The largest change to any sample is (\d\.\d{3})", view.status)  # the number explained
     assert abs(float(largest) - diff.max()) <= 0.001
     assert "eps_max 0.13 is only for the loudest segments" in view.status
+    shares = re.findall(r"(0\.\d{3}) on (\d+)%", view.status.split("Bounds used on this clip")[1])  # per table row used
+    assert len(shares) >= 2 and abs(sum(int(p) for _, p in shares) - 100) <= len(shares)
+    assert all(float(v) <= 0.13 for v, _ in shares) and float(shares[0][0]) == max(float(v) for v, _ in shares)
 
 
 def test_the_demo_writes_exactly_what_the_library_call_gives(tmp_path: Path) -> None:
