@@ -30,7 +30,7 @@ import soundfile as sf
 import soxr
 import torch
 
-from bench.__main__ import QUICK
+from bench.__main__ import overrides_from
 from bench.config import BenchConfig, load_config
 from bench.data import load_split
 from core import CLIP_SAMPLES, SAMPLE_RATE_HZ
@@ -126,16 +126,14 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--device", default="auto", help="auto (CUDA if present), cpu, cuda")
     p.add_argument("--quick", action="store_true", help="smoke run on a tiny slice")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.set_defaults(seeds=None, victims=None, epochs=None)  # the config's own (bench's other overrides)
     args = p.parse_args(argv)
     try:
         formats = [f.strip() for f in args.formats.split(",") if f.strip()]
         unknown = [f for f in formats if f not in FORMATS]
         if unknown or not formats:
             raise ValueError(f"--formats: unknown {unknown}; expected some of {list(FORMATS)}")
-        over = {k: dict(v) for k, v in QUICK.items()} if args.quick else {}
-        if args.data_root:
-            over.setdefault("data", {}).update(source="speech_commands", root=args.data_root)
-        cfg = load_config(args.config, over)
+        cfg = load_config(args.config, overrides_from(args))
         if not cfg.has_noise:
             raise ValueError(f"config {cfg.name!r} has no noise budget; expected a protection config")
     except ValueError as err:

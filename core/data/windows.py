@@ -39,27 +39,35 @@ def window_ids(name: str, count: int) -> list[str]:
     return [f"{name}#{k}" for k in range(count)]
 
 
+def _layout(lengths: list[int]) -> tuple[int, list[int]]:
+    """Where packing puts recordings of these lengths: the number of windows, and each
+    recording's first sample in the flattened windows (each starts a window of its own)."""
+    starts, at = [], 0
+    for n in lengths:
+        starts.append(at)
+        at += window_count(n) * CLIP_SAMPLES
+    return at // CLIP_SAMPLES, starts
+
+
 def pack_windows(recordings: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndarray]]:
     """Every recording's windows in one array [W, CLIP_SAMPLES] (each last window zero-padded),
     and the recordings again as views into it: min-min's input and the recordings' audio are
     then one copy in memory, not two (an hour of 16-kHz audio is 230 MB)."""
-    counts = [window_count(len(a)) for a in recordings]
-    windows = np.zeros((sum(counts), CLIP_SAMPLES), dtype=np.float32)
-    flat, views, at = windows.reshape(-1), [], 0
-    for audio, k in zip(recordings, counts):
+    count, starts = _layout([len(a) for a in recordings])
+    windows = np.zeros((count, CLIP_SAMPLES), dtype=np.float32)
+    flat, views = windows.reshape(-1), []
+    for audio, at in zip(recordings, starts):
         flat[at : at + len(audio)] = audio
         views.append(flat[at : at + len(audio)])
-        at += k * CLIP_SAMPLES
     return windows, views
 
 
 def held_samples(lengths: list[int]) -> np.ndarray:
     """[W, CLIP_SAMPLES] bool, True where `pack_windows` put a recording's sample (of recordings
     with these lengths) and False on the zero padding, where noise would never be written."""
-    counts = [window_count(n) for n in lengths]
-    held = np.zeros((sum(counts), CLIP_SAMPLES), dtype=bool)
-    flat, at = held.reshape(-1), 0
-    for n, k in zip(lengths, counts):
+    count, starts = _layout(lengths)
+    held = np.zeros((count, CLIP_SAMPLES), dtype=bool)
+    flat = held.reshape(-1)
+    for n, at in zip(lengths, starts):
         flat[at : at + n] = True
-        at += k * CLIP_SAMPLES
     return held
