@@ -24,6 +24,7 @@ from core.defenses import Defense, canonical_spec, defense_from_dict
 from core.hashing import compute_context, stable_hash
 from core.metrics import budget_bands, summarize
 from core.noise import CorruptNoiseFile, load_noise, save_noise
+from core.noise.distributed import Ranks, gather_rows
 from core.noise.make import make_noise
 from core.train import VictimConfig, train_victim
 
@@ -140,9 +141,12 @@ def noise_for(
     device: torch.device,
     progress: bool,
     log,
+    ranks: Ranks = Ranks(),
 ) -> tuple[torch.Tensor, dict[str, Any]]:
     """Cached noise for (budget, generation settings, data, compute context), else generate
-    and cache it."""
+    and cache it. Under torchrun (`ranks`, see bench.generate) each rank makes the noise of its
+    shard of the clips; every rank returns all of it and rank 0 stores it. The rank count is
+    not in the key: like a CPU thread count, it changes the order of sums, not the recipe."""
     key = noise_cache_key(cfg, budget, fingerprint, device)
     path = cache.path("noise", key, ".pt")
     if path.is_file():
@@ -155,9 +159,10 @@ def noise_for(
     gen = cfg.generation
     log(f"noise: generating with {gen.surrogate} surrogate on {device} ({budget.to_dict()['kind']} budget)")
     checkpoint = cache.path("noise", key, ".checkpoint.pt")
+    shard = ranks.shard(len(train))
     delta, record = make_noise(
-        train.waveforms,
-        train.labels,
+        train.waveforms[shard],
+        train.labels[shard],
         len(train.classes),
         budget,
         gen.minmin(),
@@ -166,7 +171,9 @@ def noise_for(
         progress,
         checkpoint=checkpoint,
         on_round=lambda r: log(f"  round {r['round']}: surrogate accuracy {r['accuracy']:.3f} ({r['seconds']:.0f} s)"),
+        ranks=ranks,
     )
+    delta = gather_rows(delta, ranks)
     seconds = record["seconds"]
     meta = {
         "rounds": record["rounds"],
@@ -175,10 +182,13 @@ def noise_for(
         "clips_per_second": len(train) * record["rounds"] / seconds if seconds else None,
         "clips": len(train),
         "device": str(device),
-        "computed": computed_on(device),
+        "computed": {**computed_on(device), "ranks": ranks.world},
     }
-    save_noise(path, train.ids, delta, meta)
-    checkpoint.unlink(missing_ok=True)  # the noise is stored: nothing left to resume
+    if ranks.rank == 0:
+        save_noise(path, train.ids, delta, meta)
+    if ranks.distributed:
+        torch.distributed.barrier()  # the file exists for every rank once this returns
+    ranks.own(checkpoint).unlink(missing_ok=True)  # the noise is stored: nothing left to resume
     return delta, {**meta, "key": key, "cached": False}
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 from core.budgets import Budget, budget_from_dict
 from core.config import config_path, from_dict, read_merged
 from core.device import pick_device
+from core.noise.distributed import init_ranks
 from core.noise.recipe import GenerationConfig
 from core.protect import protect_folder
 
@@ -50,18 +51,27 @@ def read_recipe(name_or_file: str) -> tuple[str, Budget, GenerationConfig]:
 def run_protect(args: argparse.Namespace) -> int:
     name, budget, generation = read_recipe(args.config)
     device = pick_device(args.device)
-    print(f"config {name} ({budget.to_dict()['kind']} budget, {generation.surrogate} surrogate) on {device}", file=sys.stderr)
-    summary = protect_folder(
-        args.in_dir,
-        args.out_dir,
-        budget,
-        generation.minmin(),
-        surrogate=generation.surrogate,
-        device=device,
-        progress=not args.no_progress,
-        perceptual=not args.no_perceptual,
-    )
-    print(summary)
+    ranks = init_ranks(device)  # several processes under torchrun (core.noise.distributed)
+    device = ranks.device(device)
+    if ranks.rank == 0:
+        print(f"config {name} ({budget.to_dict()['kind']} budget, {generation.surrogate} surrogate) on {device}"
+              + (f", {ranks.world} processes" if ranks.distributed else ""), file=sys.stderr)
+    try:
+        summary = protect_folder(
+            args.in_dir,
+            args.out_dir,
+            budget,
+            generation.minmin(),
+            surrogate=generation.surrogate,
+            device=device,
+            progress=not args.no_progress,
+            perceptual=not args.no_perceptual,
+            ranks=ranks,
+        )
+    finally:
+        ranks.close()
+    if ranks.rank == 0:
+        print(summary)
     return 1 if summary.failed else 0  # skipped (unreadable) inputs are not failures; unwritable outputs are
 
 

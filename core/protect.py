@@ -36,6 +36,11 @@ rerun on the same input reuses it; outputs the manifest lists as protected under
 key are not rewritten. The manifest grows by one row as each file is written, so a run killed
 while writing resumes with the files it had not finished; min-min itself checkpoints every
 round beside the noise file, so a kill during generation resumes from the last round.
+
+Several processes (`torchrun --nproc-per-node N -m core protect ...`, core.noise.distributed):
+each rank reads a contiguous share of the files, makes the noise of its windows (the surrogate
+trained across ranks), and writes and checks its own files; rank 0 stores the noise file and
+the manifest. The windows, in rank order, are those one process packs.
 """
 
 from __future__ import annotations
@@ -66,6 +71,7 @@ from core.data.windows import WINDOWS_FORMAT, held_samples, pack_windows, stitch
 from core.metrics.recording import METRIC_MAX_S, recording_metrics
 from core.noise import CorruptNoiseFile, MinMinConfig, load_noise, save_noise
 from core.noise.adding import NoiseAtRate, eps_16k, eps_held, noisy_block
+from core.noise.distributed import Ranks, all_gather, gather_rows
 from core.noise.make import check_memory, make_noise
 
 MANIFEST_NAME = "manifest.csv"
@@ -225,9 +231,11 @@ def noise_for(
     path: Path,
     device: torch.device,
     progress: bool,
+    ranks: Ranks = Ranks(),
 ) -> tuple[dict[str, np.ndarray], bool]:
     """Noise [T] at 16 kHz per source path, loaded from `path` or generated over the sources'
-    packed `windows` (`pack_windows`) and saved there; the flag says whether it was loaded."""
+    packed `windows` (`pack_windows`) and saved there; the flag says whether it was loaded.
+    Under torchrun the sources are this rank's and so is the noise returned."""
     counts = [window_count(len(s.audio)) for s in sources]
     ids = [i for s, k in zip(sources, counts) for i in window_ids(s.rel, k)]
     delta = None
@@ -238,19 +246,25 @@ def noise_for(
             raise ValueError(f"{path} does not match the input ({err}); delete it to regenerate") from None
         except CorruptNoiseFile as err:
             tqdm.write(f"noise: {err}; generating it again", file=sys.stderr)
-    reused = delta is not None
-    if delta is None:
+    reused = all(all_gather(delta is not None, ranks))
+    if not reused:
         labels = [s.label for s, k in zip(sources, counts) for _ in range(k)]
-        if len(set(labels)) < 2:
-            raise ValueError(f"min-min noise needs readable files in at least 2 class folders, got {len(set(labels))}")
+        n_labels = len(set().union(*all_gather(set(labels), ranks)))
+        if n_labels < 2:
+            raise ValueError(f"min-min noise needs readable files in at least 2 class folders, got {n_labels}")
         cutoffs = np.array([written_cutoff(budget.band_limit_hz, s.sample_rate_hz) or NYQUIST_HZ for s, k in zip(sources, counts) for _ in range(k)])
         check_memory(windows.shape[0], minmin, device)
         checkpoint = path.with_suffix(".checkpoint.pt")
         valid = held_samples([len(s.audio) for s in sources])
-        delta, meta = make_noise(windows, labels, n_classes, budget, minmin, surrogate, device, progress, valid, cutoffs, checkpoint)
+        delta, meta = make_noise(
+            windows, labels, n_classes, budget, minmin, surrogate, device, progress, valid, cutoffs, checkpoint, ranks=ranks
+        )
         del valid
-        save_noise(path, ids, delta, meta)
-        checkpoint.unlink(missing_ok=True)  # the noise is stored: nothing left to resume
+        every_delta, every_id = gather_rows(delta, ranks), [i for part in all_gather(ids, ranks) for i in part]
+        if ranks.rank == 0:
+            save_noise(path, every_id, every_delta, meta)
+        del every_delta
+        ranks.own(checkpoint).unlink(missing_ok=True)  # the noise is stored: nothing left to resume
     delta = delta.numpy()
     bounds = np.cumsum([0, *counts])
     return {s.rel: stitch(delta[lo:hi], len(s.audio)) for s, lo, hi in zip(sources, bounds, bounds[1:])}, reused
@@ -388,6 +402,7 @@ def protect_folder(
     device: torch.device | str = "cpu",
     progress: bool = True,
     perceptual: bool = True,
+    ranks: Ranks = Ranks(),
 ) -> ProtectSummary:
     """Write a protected copy of every audio file under `in_dir` to `out_dir`, plus manifest.csv.
 
@@ -398,48 +413,56 @@ def protect_folder(
         device: where the noise is generated.
         progress: tqdm bars for reading, generation rounds and writing.
         perceptual: compute PESQ-WB and STOI per file (slow on large folders).
+        ranks: this process's place under torchrun (core.noise.distributed.init_ranks).
     """
     start = time.perf_counter()
     in_root, out_root = check_folders(in_dir, out_dir)
     rels = list_audio_files(in_root)
     if not rels:
         raise ValueError(f"input folder {in_dir} holds no audio files; expected IN_DIR/<class>/<audio files>")
-    prepare_output(out_root)
-    remove_stale_temporaries(out_root)
-    classes = sorted({c for c in map(class_of, rels) if c is not None})
-    sources, skipped, digests = read_sources(in_root, rels, classes, progress)
-    windows, views = pack_windows([s.audio for s in sources])
-    sources = [replace(s, audio=v) for s, v in zip(sources, views)]
-    key = noise_key(budget, minmin, surrogate, digests, device)
+    if ranks.rank == 0:
+        prepare_output(out_root)
+        remove_stale_temporaries(out_root)
     manifest = out_root / MANIFEST_NAME
     previous = read_manifest(manifest)
+    ranks.barrier()  # nobody writes before every rank has read what was there
+    classes = sorted({c for c in map(class_of, rels) if c is not None})
+    sources, skipped, digests = read_sources(in_root, rels[ranks.shard(len(rels))], classes, progress and ranks.rank == 0)
+    windows, views = pack_windows([s.audio for s in sources])
+    sources = [replace(s, audio=v) for s, v in zip(sources, views)]
+    key = noise_key(budget, minmin, surrogate, {k: v for part in all_gather(digests, ranks) for k, v in part.items()}, device)
     done = {
-        rel
-        for rel, row in previous.items()
-        if is_written(row["status"]) and row["noise_key"] == key and (out_root / rel).is_file()
+        s.rel
+        for s in sources
+        if (row := previous.get(s.rel)) and is_written(row["status"]) and row["noise_key"] == key and (out_root / s.rel).is_file()
     }
     to_write = [s for s in sources if s.rel not in done]
     noise, noise_reused = {}, True
-    if to_write:
+    if any(all_gather(bool(to_write), ranks)):
         path = out_root / STATE_DIR_NAME / f"noise-{key}.pt"
         device = torch.device(device)
-        noise, noise_reused = noise_for(sources, windows, len(classes), budget, minmin, surrogate, path, device, progress)
+        noise, noise_reused = noise_for(sources, windows, len(classes), budget, minmin, surrogate, path, device, progress, ranks)
     rows = {rel: previous[rel] for rel in done}
     for rel, why in skipped.items():
         rows[rel] = {"path": rel, "class": class_of(rel) or "", "status": f"skipped: {why}"}
-    write_manifest(manifest, [rows[rel] for rel in rels if rel in rows])  # what is known before writing
-    written = write_outputs(in_root, out_root, to_write, noise, budget, key, perceptual, progress, manifest)
-    rows |= written
-    write_manifest(manifest, [rows[rel] for rel in rels])
-    failed = sum(not is_written(row["status"]) for row in written.values())
-    over = sum(row["status"].startswith(OVER_BUDGET) for row in written.values())
+    rows = {k: v for part in all_gather(rows, ranks) for k, v in part.items()}
+    if ranks.rank == 0:
+        write_manifest(manifest, [rows[rel] for rel in rels if rel in rows])  # what is known before writing
+    ranks.barrier()  # rows are appended to that manifest from here on
+    written = write_outputs(in_root, out_root, to_write, noise, budget, key, perceptual, progress and ranks.rank == 0, manifest)
+    every_written = {k: v for part in all_gather(written, ranks) for k, v in part.items()}
+    rows |= every_written
+    if ranks.rank == 0:
+        write_manifest(manifest, [rows[rel] for rel in rels])
+    failed = sum(not is_written(row["status"]) for row in every_written.values())
+    over = sum(row["status"].startswith(OVER_BUDGET) for row in every_written.values())
     return ProtectSummary(
-        protected=len(written) - failed - over,
+        protected=len(every_written) - failed - over,
         over_budget=over,
-        reused=len(done),
-        skipped=len(skipped),
+        reused=sum(all_gather(len(done), ranks)),
+        skipped=sum(all_gather(len(skipped), ranks)),
         failed=failed,
-        windows=len(windows),
+        windows=sum(all_gather(len(windows), ranks)),
         noise_reused=noise_reused,
         seconds=time.perf_counter() - start,
         manifest=manifest,

@@ -18,6 +18,7 @@ import torch
 from core import CLIP_SAMPLES
 from core.budgets.base import Budget
 from core.models import build_surrogate
+from core.noise.distributed import Ranks, all_gather
 from core.noise.minmin import MinMinConfig, generate
 
 WINDOW_BYTES_IN_MINMIN = 4 * CLIP_SAMPLES * 4 + CLIP_SAMPLES
@@ -41,14 +42,17 @@ def make_noise(
     cutoffs_hz: np.ndarray | None = None,
     checkpoint: Path | None = None,
     on_round: Callable[[dict], None] | None = None,
+    ranks: Ranks = Ranks(),
 ) -> tuple[torch.Tensor, dict[str, Any]]:
     """Min-min noise [W, T] (on the CPU) for windows x [W, T] with their labels, and its record
     (rounds, history, seconds, device, recipe). A fresh surrogate is seeded with minmin.seed;
     `valid` [W, T] and `cutoffs_hz` [W] confine the noise to what is written, `checkpoint` lets
-    a killed run resume from its last round, `on_round` hears each round (minmin.generate)."""
+    a killed run resume from its last round, `on_round` hears each round (minmin.generate).
+    Under torchrun (`ranks`), x and what goes with it are this rank's shard, and so is the noise."""
     y = torch.as_tensor(labels)
-    if len(set(y.tolist())) < 2:
-        raise ValueError(f"min-min noise needs clips of at least 2 classes, got {len(set(y.tolist()))}")
+    classes = set().union(*all_gather({int(c) for c in y.tolist()}, ranks))
+    if len(classes) < 2:
+        raise ValueError(f"min-min noise needs clips of at least 2 classes, got {len(classes)}")
     torch.set_flush_denormal(True)  # denormal input gradients once tripled a min-min step on CPU
     torch.manual_seed(minmin.seed)
     model = build_surrogate(surrogate, n_classes).to(device)
@@ -65,12 +69,14 @@ def make_noise(
         valid=None if valid is None else torch.from_numpy(valid).to(device),
         cutoffs_hz=None if cutoffs_hz is None else torch.from_numpy(cutoffs_hz),
         checkpoint=checkpoint,
+        ranks=ranks,
     )
     record = {
         "rounds": result.rounds,
         "history": result.history,
         "seconds": time.perf_counter() - start,
         "device": str(device),
+        "ranks": ranks.world,
         "surrogate": surrogate,
         "budget": budget.to_dict(),
         "minmin": minmin.to_dict(),

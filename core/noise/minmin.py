@@ -35,6 +35,7 @@ from core.atomic import atomic_path
 from core.budgets.band import band_limit
 from core.budgets.base import Budget, eps_in_batches, noise_power_limit
 from core.defenses.augment import TrainingAugment
+from core.noise.distributed import Ranks, all_gather, all_sum, with_global_batchnorm
 from core.train import accuracy_on
 
 
@@ -219,6 +220,7 @@ def generate(
     valid: torch.Tensor | None = None,
     cutoffs_hz: torch.Tensor | None = None,
     checkpoint: Path | None = None,
+    ranks: Ranks = Ranks(),
 ) -> MinMinResult:
     """Min-min noise for clean clips x [N, T] with labels y [N], on x's device.
 
@@ -233,9 +235,17 @@ def generate(
     exists, so a killed run continues from its last finished round with the result of an
     uninterrupted one. The caller names it after the recipe and deletes it once the noise is
     stored; a file that does not fit this run is reported and replaced.
+
+    `ranks`: under torchrun, x, y (and valid, cutoffs_hz) are this rank's contiguous shard of
+    the clips, in rank order, and the result is its shard's noise (core.noise.distributed).
+    Sample-wise noise only; EOT and REM draw their transforms per rank, so several ranks make
+    noise of the same kind as one process, not the same draws.
     """
     device = x.device
     n_classes = n_classes if n_classes is not None else int(y.max()) + 1
+    first, total = _shard_position(len(x), ranks)  # this shard's place among all clips
+    if ranks.distributed and config.classwise:
+        raise ValueError("class-wise noise runs in one process; launch it without torchrun")
     cpu_gen = torch.Generator().manual_seed(config.seed)
     eps = eps_in_batches(budget, x)
     if valid is not None:
@@ -246,7 +256,10 @@ def generate(
     limit = noise_power_limit(budget, x)
     if limit is not None and config.classwise:
         raise ValueError(f"a {budget.to_dict()['kind']} budget shapes each clip's own noise; set classwise = false")
-    init = torch.rand(x.shape if not config.classwise else (n_classes, x.shape[1]), generator=cpu_gen).mul_(2).sub_(1)
+    if config.classwise:
+        init = torch.rand((n_classes, x.shape[1]), generator=cpu_gen).mul_(2).sub_(1)
+    else:
+        init = _rows_of_uniform(cpu_gen, first, len(x), total, x.shape[1]).mul_(2).sub_(1)
     if config.classwise:
         class_delta = band_limit(init.to(device) * budget.eps_max, budget.band_limit_hz).clamp(-budget.eps_max, budget.eps_max)
         delta = project(class_delta[y], x, eps, band)
@@ -262,10 +275,13 @@ def generate(
         _augmenting_view(model, n_classes, view_gen) if config.augment else None,
         adversarial_view(model, config.rem_radius, config.rem_steps) if config.rem_radius else None,
     )
+    trained = model
+    if ranks.distributed:  # gradients all-reduced by DDP; batch statistics over all ranks
+        trained = nn.parallel.DistributedDataParallel(with_global_batchnorm(model))
     optimizer = torch.optim.Adam(model.parameters(), lr=config.lr, weight_decay=config.weight_decay)
-    order = Batches(len(x), config.batch_size, cpu_gen)
+    order = Batches(total, config.batch_size, cpu_gen)
     history: list[dict] = []
-    state = Checkpoint(checkpoint, model, optimizer, order, {"cpu": cpu_gen, "view": view_gen})
+    state = Checkpoint(None if checkpoint is None else ranks.own(checkpoint), model, optimizer, order, {"cpu": cpu_gen, "view": view_gen})
     resumed = state.load(delta, class_delta)
     if resumed is not None:
         delta, class_delta, history = resumed
@@ -275,10 +291,15 @@ def generate(
     for round_index in range(len(history) + 1, 0 if finished else config.max_rounds + 1):
         model.train()
         for _ in range(0 if config.noise_first and round_index == 1 else config.train_steps):
-            idx = next(order).to(device)
+            batch = next(order)
+            idx = (batch[(batch >= first) & (batch < first + len(x))] - first).to(device)
             optimizer.zero_grad(set_to_none=True)
             inputs, targets = (x[idx] + delta[idx], y[idx]) if view is None else view(x[idx] + delta[idx], y[idx])
-            F.cross_entropy(model(inputs), targets).backward()
+            if ranks.distributed:  # DDP averages over ranks: this makes it the global batch's mean
+                loss = F.cross_entropy(trained(inputs), targets, reduction="sum") * (ranks.world / len(batch))
+            else:
+                loss = F.cross_entropy(trained(inputs), targets)
+            loss.backward()
             optimizer.step()
         model.eval()
         model.requires_grad_(False)
@@ -293,6 +314,8 @@ def generate(
                     model, x[sl], y[sl], delta[sl], eps[sl], config.step_fraction, config.steps, _rows(band, sl), view, shape
                 )
         accuracy = accuracy_on(model, x, y, config.noise_batch_size, delta)
+        if ranks.distributed:
+            accuracy = all_sum(torch.tensor(round(accuracy * len(x)), dtype=torch.float64)).item() / total
         model.requires_grad_(True)
         record = {"round": round_index, "accuracy": accuracy, "seconds": time.perf_counter() - start}
         history.append(record)
@@ -309,6 +332,27 @@ def generate(
             sl = slice(lo, lo + config.noise_batch_size)
             delta[sl] = project(delta[sl], x[sl], eps[sl], _rows(band, sl), partial(budget.shape, limit=limit[sl], final=True))
     return MinMinResult(delta=delta.detach(), class_delta=class_delta, history=history)
+
+
+def _shard_position(n: int, ranks: Ranks) -> tuple[int, int]:
+    """(index of this rank's first clip among all ranks' clips, number of clips on all ranks)."""
+    sizes = all_gather(n, ranks)
+    return sum(sizes[: ranks.rank]), sum(sizes)
+
+
+def _rows_of_uniform(generator: torch.Generator, lo: int, n: int, total: int, width: int) -> torch.Tensor:
+    """Rows lo..lo+n of the uniform [total, width] draw that one process makes from `generator`,
+    leaving the generator where that draw leaves it: the rows before and after are drawn in
+    chunks and dropped (a CPU generator's stream does not depend on the chunking; tested)."""
+    _skip_uniform(generator, lo, width)
+    kept = torch.rand((n, width), generator=generator)
+    _skip_uniform(generator, total - lo - n, width)
+    return kept
+
+
+def _skip_uniform(generator: torch.Generator, rows: int, width: int) -> None:
+    for start in range(0, rows, 1024):
+        torch.rand((min(1024, rows - start), width), generator=generator)
 
 
 def _augmenting_view(model: nn.Module, n_classes: int, generator: torch.Generator) -> View:
