@@ -282,7 +282,11 @@ def generate(
     order = Batches(total, config.batch_size, cpu_gen)
     history: list[dict] = []
     state = Checkpoint(None if checkpoint is None else ranks.own(checkpoint), model, optimizer, order, {"cpu": cpu_gen, "view": view_gen})
-    resumed = state.load(delta, class_delta)
+    # every rank resumes, or none: one that started afresh would wait for the others forever
+    resumed = state.load(delta, class_delta) if all(all_gather(state.exists(), ranks)) else None
+    rounds = all_gather(None if resumed is None else len(resumed[2]), ranks)
+    if len(set(rounds)) > 1:
+        raise RuntimeError(f"the ranks' checkpoints ({checkpoint} per rank) hold rounds {rounds}; delete them to start afresh")
     if resumed is not None:
         delta, class_delta, history = resumed
     bar = tqdm(total=config.max_rounds, initial=len(history), desc="min-min rounds", unit="round", disable=not progress)
@@ -479,12 +483,15 @@ class Checkpoint:
         with atomic_path(self.path) as tmp:
             torch.save(state, tmp)
 
+    def exists(self) -> bool:
+        return self.path is not None and self.path.is_file()
+
     def load(
         self, delta: torch.Tensor, class_delta: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor | None, list[dict]] | None:
         """(delta, class_delta, history) from the checkpoint, the model, optimizer, batch order
         and generators restored in place; None when there is none to resume (or it does not fit)."""
-        if self.path is None or not self.path.is_file():
+        if not self.exists():
             return None
         try:
             state = torch.load(self.path, map_location="cpu", weights_only=True)

@@ -3,12 +3,14 @@ each rank saving what it computed under OUT_PREFIX.<rank>.pt.
 
   one surrogate step: the parameters' gradients after one batch (DDP + GlobalBatchNorm);
   untrained: noise made against the untrained surrogate (noise_first, one round);
-  run: two full rounds (history, noise, and how many clips each surrogate training step saw).
+  run: two full rounds (history, noise, and how many clips each surrogate training step saw);
+  resumed: one round with a checkpoint, then the second from it.
 """
 
 from __future__ import annotations
 
 import sys
+from pathlib import Path
 
 import torch
 from torch.nn import functional as F
@@ -49,9 +51,11 @@ def main(out_prefix: str) -> None:
     loss.backward()
     gradients = {name: p.grad.clone() for name, p in model.named_parameters()}
 
-    def noise(**settings) -> tuple[torch.Tensor, list[dict]]:
+    def noise(checkpoint: Path | None = None, **settings) -> tuple[torch.Tensor, list[dict]]:
         config = MinMinConfig(steps=2, train_steps=3, batch_size=8, noise_batch_size=8, **settings)
-        delta, record = make_noise(x[own], y[own], N_CLASSES, budget, config, "m5", device, progress=False, ranks=ranks)
+        delta, record = make_noise(
+            x[own], y[own], N_CLASSES, budget, config, "m5", device, progress=False, checkpoint=checkpoint, ranks=ranks
+        )
         return delta, [h["accuracy"] for h in record["history"]]
 
     untrained, untrained_accuracy = noise(noise_first=True, min_rounds=1, max_rounds=1)
@@ -59,6 +63,9 @@ def main(out_prefix: str) -> None:
     record = lambda module, args: trained_on.append(len(args[0])) if isinstance(module, M5) and module.training else None  # noqa: E731
     with torch.nn.modules.module.register_module_forward_pre_hook(record):
         delta, history = noise(min_rounds=2, max_rounds=2)
+    checkpoint = Path(f"{out_prefix}.checkpoint.pt")
+    noise(checkpoint, min_rounds=1, max_rounds=1)  # a run that stops (is killed) after round 1
+    resumed, resumed_history = noise(checkpoint, min_rounds=2, max_rounds=2)
     torch.save(
         {
             "gradients": gradients,
@@ -67,6 +74,8 @@ def main(out_prefix: str) -> None:
             "delta": delta,
             "history": history,
             "trained_on": trained_on,
+            "resumed": resumed,
+            "resumed_history": resumed_history,
             "x": x[own],
         },
         f"{out_prefix}.{ranks.rank}.pt",

@@ -113,6 +113,13 @@ def test_a_two_rank_run_agrees_on_its_history_and_keeps_the_budget(worker_runs) 
     assert delta.shape == one["delta"].shape and delta.abs().max() <= 0.05 + 1e-6 and delta.abs().mean() > 0.01
 
 
+def test_a_run_stopped_after_a_round_resumes_to_the_uninterrupted_result(worker_runs) -> None:
+    one, two = worker_runs
+    for run in (one, *two):  # one process, and each of two ranks from its own checkpoint
+        assert torch.equal(run["resumed"], run["delta"])
+        assert [round(a, 9) for a in run["resumed_history"]] == [round(a, 9) for a in run["history"]]
+
+
 def test_protect_under_torchrun_writes_every_file_once_and_one_process_resumes_it(tmp_path) -> None:
     in_dir, out_dir = tmp_path / "in", tmp_path / "out"
     make_dataset(in_dir)
