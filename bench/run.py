@@ -145,7 +145,7 @@ def noise_for(
 ) -> tuple[torch.Tensor, dict[str, Any]]:
     """Cached noise for (budget, generation settings, data, compute context), else generate
     and cache it. Under torchrun (`ranks`, see bench.generate) each rank makes the noise of its
-    shard of the clips; every rank returns all of it and rank 0 stores it. The rank count is
+    shard of the clips and returns that; rank 0 stores and returns all of it. The rank count is
     not in the key: like a CPU thread count, it changes the order of sums, not the recipe."""
     key = noise_cache_key(cfg, budget, fingerprint, device)
     path = cache.path("noise", key, ".pt")
@@ -173,7 +173,7 @@ def noise_for(
         on_round=lambda r: log(f"  round {r['round']}: surrogate accuracy {r['accuracy']:.3f} ({r['seconds']:.0f} s)"),
         ranks=ranks,
     )
-    delta = gather_rows(delta, ranks)
+    every = gather_rows(delta, ranks)
     seconds = record["seconds"]
     meta = {
         "rounds": record["rounds"],
@@ -184,12 +184,11 @@ def noise_for(
         "device": str(device),
         "computed": {**computed_on(device), "ranks": ranks.world},
     }
-    if ranks.rank == 0:
-        save_noise(path, train.ids, delta, meta)
-    if ranks.distributed:
-        torch.distributed.barrier()  # the file exists for every rank once this returns
+    if every is not None:
+        save_noise(path, train.ids, every, meta)
+    ranks.barrier()  # the file exists for every rank once this returns
     ranks.own(checkpoint).unlink(missing_ok=True)  # the noise is stored: nothing left to resume
-    return delta, {**meta, "key": key, "cached": False}
+    return delta if every is None else every, {**meta, "key": key, "cached": False}
 
 
 @dataclass(frozen=True)

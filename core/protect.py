@@ -261,9 +261,10 @@ def noise_for(
         )
         del valid
         every_delta, every_id = gather_rows(delta, ranks), [i for part in all_gather(ids, ranks) for i in part]
-        if ranks.rank == 0:
+        if every_delta is not None:  # rank 0
             save_noise(path, every_id, every_delta, meta)
         del every_delta
+        ranks.barrier()
         ranks.own(checkpoint).unlink(missing_ok=True)  # the noise is stored: nothing left to resume
     delta = delta.numpy()
     bounds = np.cumsum([0, *counts])

@@ -99,17 +99,18 @@ def all_gather(value: T, ranks: Ranks) -> list[T]:
     return values
 
 
-def gather_rows(shard: torch.Tensor, ranks: Ranks) -> torch.Tensor:
-    """Every rank's rows [n_r, ...] concatenated in rank order, on every rank (CPU). Gloo
-    gathers equal sizes only, so shards are padded to the largest and cut back."""
+def gather_rows(shard: torch.Tensor, ranks: Ranks) -> torch.Tensor | None:
+    """Every rank's rows [n_r, ...] concatenated in rank order, on rank 0 (CPU); None on the
+    other ranks, which never hold more than their own rows. Gloo gathers equal sizes only, so
+    shards are padded to the largest and cut back."""
     if not ranks.distributed:
         return shard
     sizes = all_gather(shard.shape[0], ranks)
     padded = torch.zeros((max(sizes), *shard.shape[1:]), dtype=shard.dtype)
     padded[: shard.shape[0]] = shard.cpu()
-    parts = [torch.empty_like(padded) for _ in range(ranks.world)]
-    dist.all_gather(parts, padded)
-    return torch.cat([p[:k] for p, k in zip(parts, sizes)])
+    parts = [torch.empty_like(padded) for _ in range(ranks.world)] if ranks.rank == 0 else None
+    dist.gather(padded, parts, dst=0)
+    return None if parts is None else torch.cat([p[:k] for p, k in zip(parts, sizes)])
 
 
 class _SumOverRanks(torch.autograd.Function):
