@@ -11,7 +11,8 @@ from pathlib import Path
 from core.atomic import write_text_atomic
 from leaderboard.entries import LEADERBOARD_ROOT, submissions_dir, valid_entries
 from leaderboard.protocol import DEFAULT_CACHE, QUICK
-from leaderboard.ranking import render_markdown, write_tables
+from leaderboard.ranking import render_markdown
+from leaderboard.render import write_tables
 from leaderboard.submission import load_submission
 from leaderboard.verify import verify
 

@@ -1,6 +1,6 @@
 """The leaderboard's trade-off plot: worst-case peak accuracy against PESQ-WB, one point per
 entry, the Pareto front filled. Written beside LEADERBOARD.md as `tradeoff.png` by every
-render (`leaderboard.ranking.write_tables`) and drawn in the demo's Leaderboard tab."""
+render (`leaderboard.render.write_tables`) and drawn in the demo's Leaderboard tab."""
 
 from __future__ import annotations
 

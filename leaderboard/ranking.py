@@ -13,12 +13,10 @@ import html
 import io
 import json
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from core.atomic import atomic_path, write_text_atomic
 from core.budgets import budget_from_dict
-from leaderboard.entries import scoring_of, scoring_versions, valid_entries
+from leaderboard.entries import scoring_of, scoring_versions
 from leaderboard.protocol import PROTECTION_BAR, PROTOCOL_VERSION, protects
 
 MARKDOWN_FILE = "LEADERBOARD.md"
@@ -243,18 +241,3 @@ def render_csv(entries: list[dict[str, Any]], bar: float = PROTECTION_BAR) -> st
 def rendered_files(entries: list[dict[str, Any]], bar: float = PROTECTION_BAR) -> dict[str, str]:
     """{file name: text} of every rendered file."""
     return {MARKDOWN_FILE: render_markdown(entries, bar), CSV_FILE: render_csv(entries, bar)}
-
-
-def write_tables(root: Path, bar: float = PROTECTION_BAR) -> None:
-    """Re-render both tables from every entry under `root`, atomically, and the trade-off plot
-    of the latest protocol's entries (`leaderboard.figure`; a picture, so `verify` does not
-    compare it byte for byte); raises ValueError if any entry fails the schema."""
-    from leaderboard.figure import FIGURE_FILE, tradeoff_figure  # matplotlib: only where a figure is drawn
-
-    entries = valid_entries(root)
-    for name, text in rendered_files(entries, bar).items():
-        write_text_atomic(Path(root) / name, text)
-    rows = rank_entries(latest_scorings(entries)[1], bar) if entries else []
-    if rows:
-        with atomic_path(Path(root) / FIGURE_FILE) as tmp:
-            tradeoff_figure(rows, tmp)

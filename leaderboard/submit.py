@@ -34,7 +34,7 @@ from leaderboard.protocol import (
     protocol_config,
     protocol_hash,
 )
-from leaderboard.ranking import write_tables
+from leaderboard.render import write_tables
 from leaderboard.submission import Submission, load_submission
 
 

@@ -115,9 +115,9 @@ def test_a_two_rank_run_agrees_on_its_history_and_keeps_the_budget(worker_runs) 
 
 def test_a_run_stopped_after_a_round_resumes_to_the_uninterrupted_result(worker_runs) -> None:
     one, two = worker_runs
-    for run in (one, *two):  # one process, and each of two ranks from its own checkpoint
-        assert torch.equal(run["resumed"], run["delta"])
-        assert [round(a, 9) for a in run["resumed_history"]] == [round(a, 9) for a in run["history"]]
+    for result in (one, *two):  # one process, and each of two ranks from its own checkpoint
+        assert torch.equal(result["resumed"], result["delta"])
+        assert [round(a, 9) for a in result["resumed_history"]] == [round(a, 9) for a in result["history"]]
 
 
 def test_protect_under_torchrun_writes_every_file_once_and_one_process_resumes_it(tmp_path) -> None:
