@@ -38,7 +38,7 @@ while writing resumes with the files it had not finished; min-min itself checkpo
 round beside the noise file, so a kill during generation resumes from the last round.
 
 Several processes (`torchrun --nproc-per-node N -m core protect ...`, core.noise.distributed):
-each rank reads a contiguous share of the files, makes the noise of its windows (the surrogate
+each rank reads a contiguous run of the files holding about 1/N of the audio (by the headers' durations), makes the noise of its windows (the surrogate
 trained across ranks), and writes and checks its own files; rank 0 stores the noise file and
 the manifest. The windows, in rank order, are those one process packs.
 """
@@ -185,6 +185,15 @@ def check_full_scale(path: Path) -> None:
             f"{path}: samples reach {peak:.3g}, beyond full scale [-1, 1]; the noise could not stay within "
             "eps there (x + noise is kept inside [-1, 1]); normalise the file to a peak of at most 1 and run again"
         )
+
+
+def audio_seconds(path: Path) -> float:
+    """A file's duration from its header (0 for one that cannot be read: it will be skipped),
+    to give every process an equal share of the audio, not of the files."""
+    try:
+        return float(sf.info(path).duration)
+    except (sf.SoundFileError, OSError, RuntimeError):
+        return 0.0
 
 
 def file_sha256(path: Path) -> str:
@@ -428,7 +437,8 @@ def protect_folder(
     previous = read_manifest(manifest)
     ranks.barrier()  # nobody writes before every rank has read what was there
     classes = sorted({c for c in map(class_of, rels) if c is not None})
-    sources, skipped, digests = read_sources(in_root, rels[ranks.shard(len(rels))], classes, progress and ranks.rank == 0)
+    share = ranks.share([audio_seconds(in_root / rel) for rel in rels]) if ranks.distributed else slice(None)
+    sources, skipped, digests = read_sources(in_root, rels[share], classes, progress and ranks.rank == 0)
     windows, views = pack_windows([s.audio for s in sources])
     sources = [replace(s, audio=v) for s, v in zip(sources, views)]
     key = noise_key(budget, minmin, surrogate, {k: v for part in all_gather(digests, ranks) for k, v in part.items()}, device)

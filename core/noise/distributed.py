@@ -17,6 +17,7 @@ Launch (one machine, 4 processes; several machines: torchrun's --nnodes, --node-
 
 from __future__ import annotations
 
+import bisect
 import os
 from dataclasses import dataclass
 from datetime import timedelta
@@ -49,6 +50,17 @@ class Ranks:
     def shard(self, n: int) -> slice:
         """This rank's contiguous share of n items (sizes differ by at most one, in rank order)."""
         return slice(n * self.rank // self.world, n * (self.rank + 1) // self.world)
+
+    def share(self, weights: list[float]) -> slice:
+        """This rank's contiguous run of items whose weights (e.g. seconds of audio) add up to
+        about 1/world of the total: rank r starts at the first item with at least r/world of
+        the total weight before it."""
+        before = [0.0]
+        for w in weights:
+            before.append(before[-1] + w)
+        starts = [bisect.bisect_left(before, before[-1] * r / self.world) for r in range(self.world)]
+        starts = [min(s, len(weights)) for s in starts] + [len(weights)]
+        return slice(starts[self.rank], starts[self.rank + 1])
 
     def own(self, path: Path) -> Path:
         """This rank's file for what every rank keeps of its own (a min-min checkpoint): `path`

@@ -49,7 +49,7 @@ def make_noise(
     `valid` [W, T] and `cutoffs_hz` [W] confine the noise to what is written, `checkpoint` lets
     a killed run resume from its last round, `on_round` hears each round (minmin.generate).
     Under torchrun (`ranks`), x and what goes with it are this rank's shard, and so is the noise."""
-    y = torch.as_tensor(labels)
+    y = torch.as_tensor(labels, dtype=torch.long)  # long also when a rank holds no clips
     classes = set().union(*all_gather({int(c) for c in y.tolist()}, ranks))
     if len(classes) < 2:
         raise ValueError(f"min-min noise needs clips of at least 2 classes, got {len(classes)}")

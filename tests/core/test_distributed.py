@@ -17,12 +17,13 @@ import sys
 from pathlib import Path
 
 import pytest
+import soundfile as sf
 import torch
 import torch.distributed as dist
 
 from core.noise.distributed import GlobalBatchNorm, Ranks, with_global_batchnorm
 from core.noise.minmin import _rows_of_uniform
-from tests.core.test_protect import make_dataset, read_rows, run, write_tiny_config
+from tests.core.test_protect import make_dataset, read_rows, run, speechlike, write_tiny_config
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -53,6 +54,13 @@ def test_shards_cover_every_item_once_in_rank_order() -> None:
         shards = [Ranks(r, world).shard(n) for r in range(world)]
         assert [i for s in shards for i in range(n)[s]] == list(range(n))
         assert max(s.stop - s.start for s in shards) - min(s.stop - s.start for s in shards) <= 1
+
+
+def test_shares_by_weight_are_contiguous_balanced_and_may_be_empty() -> None:
+    seconds = [1, 1, 1, 3600, 1, 1, 2]
+    assert [Ranks(r, 2).share(seconds) for r in range(2)] == [slice(0, 4), slice(4, 7)]
+    assert [Ranks(r, 3).share(seconds) for r in range(3)] == [slice(0, 4), slice(4, 4), slice(4, 7)]
+    assert [Ranks(r, 2).share([0.0, 0.0]) for r in range(2)] == [slice(0, 0), slice(0, 2)]
 
 
 def test_a_rank_draws_its_rows_of_the_one_process_noise_init() -> None:
@@ -131,3 +139,14 @@ def test_protect_under_torchrun_writes_every_file_once_and_one_process_resumes_i
     assert not list((out_dir / ".protect").glob("*checkpoint*"))
     again = run(in_dir, out_dir, config)  # the rank count is not part of the noise's key
     assert again.reused == 6 and again.protected == 0 and again.noise_reused
+
+
+def test_a_rank_whose_share_is_empty_still_takes_part(tmp_path) -> None:
+    in_dir = tmp_path / "in"
+    for rel, seconds in (("a/long.wav", 6.0), ("a/short.wav", 0.5), ("b/x.wav", 0.5), ("b/y.wav", 0.7)):
+        (in_dir / rel).parent.mkdir(parents=True, exist_ok=True)
+        sf.write(in_dir / rel, speechlike(seconds, 16_000, 1, len(rel))[:, 0], 16_000, subtype="PCM_16")
+    config = write_tiny_config(tmp_path)  # 3 ranks: the long file, nothing, the three short ones
+    done = launch(["-m", "core", "protect", str(in_dir), str(tmp_path / "out"), "--config", str(config), "--no-progress", "--no-perceptual"], 3)
+    assert "protected 4," in done.stdout and "noise generated for 9 window(s)" in done.stdout
+
