@@ -23,8 +23,9 @@ from core.data import ClipSet
 from core.defenses import Defense, canonical_spec, defense_from_dict
 from core.hashing import compute_context, stable_hash
 from core.metrics import budget_bands, summarize
-from core.noise import CorruptNoiseFile, load_noise, save_noise
-from core.noise.distributed import Ranks, gather_rows
+from core.noise import CorruptNoiseFile, load_noise
+from core.noise.distributed import Ranks
+from core.noise.store import save_noise_shards
 from core.noise.make import make_noise
 from core.train import VictimConfig, train_victim
 
@@ -159,7 +160,7 @@ def noise_for(
     gen = cfg.generation
     log(f"noise: generating with {gen.surrogate} surrogate on {device} ({budget.to_dict()['kind']} budget)")
     checkpoint = cache.path("noise", key, ".checkpoint.pt")
-    shard = ranks.shard(len(train))
+    shard = ranks.share([1.0] * len(train))
     delta, record = make_noise(
         train.waveforms[shard],
         train.labels[shard],
@@ -173,7 +174,6 @@ def noise_for(
         on_round=lambda r: log(f"  round {r['round']}: surrogate accuracy {r['accuracy']:.3f} ({r['seconds']:.0f} s)"),
         ranks=ranks,
     )
-    every = gather_rows(delta, ranks)
     seconds = record["seconds"]
     meta = {
         "rounds": record["rounds"],
@@ -184,9 +184,7 @@ def noise_for(
         "device": str(device),
         "computed": {**computed_on(device), "ranks": ranks.world},
     }
-    if every is not None:
-        save_noise(path, train.ids, every, meta)
-    ranks.barrier()  # the file exists for every rank once this returns
+    every = save_noise_shards(path, list(train.ids[shard]), delta, meta, ranks)
     ranks.own(checkpoint).unlink(missing_ok=True)  # the noise is stored: nothing left to resume
     return delta if every is None else every, {**meta, "key": key, "cached": False}
 

@@ -69,9 +69,10 @@ from core.data.class_folders import list_audio_files
 from core.hashing import compute_context, stable_hash
 from core.data.windows import WINDOWS_FORMAT, held_samples, pack_windows, stitch, window_count, window_ids
 from core.metrics.recording import METRIC_MAX_S, recording_metrics
-from core.noise import CorruptNoiseFile, MinMinConfig, load_noise, save_noise
+from core.noise import CorruptNoiseFile, MinMinConfig, load_noise
 from core.noise.adding import NoiseAtRate, eps_16k, eps_held, noisy_block
-from core.noise.distributed import Ranks, all_gather, gather_rows
+from core.noise.distributed import Ranks, all_gather, all_merged
+from core.noise.store import save_noise_shards
 from core.noise.make import check_memory, make_noise
 
 MANIFEST_NAME = "manifest.csv"
@@ -269,11 +270,7 @@ def noise_for(
             windows, labels, n_classes, budget, minmin, surrogate, device, progress, valid, cutoffs, checkpoint, ranks=ranks
         )
         del valid
-        every_delta, every_id = gather_rows(delta, ranks), [i for part in all_gather(ids, ranks) for i in part]
-        if every_delta is not None:  # rank 0
-            save_noise(path, every_id, every_delta, meta)
-        del every_delta
-        ranks.barrier()
+        save_noise_shards(path, ids, delta, meta, ranks)
         ranks.own(checkpoint).unlink(missing_ok=True)  # the noise is stored: nothing left to resume
     delta = delta.numpy()
     bounds = np.cumsum([0, *counts])
@@ -441,7 +438,7 @@ def protect_folder(
     sources, skipped, digests = read_sources(in_root, rels[share], classes, progress and ranks.rank == 0)
     windows, views = pack_windows([s.audio for s in sources])
     sources = [replace(s, audio=v) for s, v in zip(sources, views)]
-    key = noise_key(budget, minmin, surrogate, {k: v for part in all_gather(digests, ranks) for k, v in part.items()}, device)
+    key = noise_key(budget, minmin, surrogate, all_merged(digests, ranks), device)
     done = {
         s.rel
         for s in sources
@@ -456,12 +453,12 @@ def protect_folder(
     rows = {rel: previous[rel] for rel in done}
     for rel, why in skipped.items():
         rows[rel] = {"path": rel, "class": class_of(rel) or "", "status": f"skipped: {why}"}
-    rows = {k: v for part in all_gather(rows, ranks) for k, v in part.items()}
+    rows = all_merged(rows, ranks)
     if ranks.rank == 0:
         write_manifest(manifest, [rows[rel] for rel in rels if rel in rows])  # what is known before writing
     ranks.barrier()  # rows are appended to that manifest from here on
     written = write_outputs(in_root, out_root, to_write, noise, budget, key, perceptual, progress and ranks.rank == 0, manifest)
-    every_written = {k: v for part in all_gather(written, ranks) for k, v in part.items()}
+    every_written = all_merged(written, ranks)
     rows |= every_written
     if ranks.rank == 0:
         write_manifest(manifest, [rows[rel] for rel in rels])

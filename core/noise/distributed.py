@@ -47,10 +47,6 @@ class Ranks:
     def distributed(self) -> bool:
         return self.world > 1
 
-    def shard(self, n: int) -> slice:
-        """This rank's contiguous share of n items (sizes differ by at most one, in rank order)."""
-        return slice(n * self.rank // self.world, n * (self.rank + 1) // self.world)
-
     def share(self, weights: list[float]) -> slice:
         """This rank's contiguous run of items whose weights (e.g. seconds of audio) add up to
         about 1/world of the total: rank r starts at the first item with at least r/world of
@@ -109,6 +105,11 @@ def all_gather(value: T, ranks: Ranks) -> list[T]:
     values: list[Any] = [None] * ranks.world
     dist.all_gather_object(values, value)
     return values
+
+
+def all_merged(mapping: dict[str, T], ranks: Ranks) -> dict[str, T]:
+    """Every rank's (small) dict merged, in rank order, on every rank."""
+    return {k: v for part in all_gather(mapping, ranks) for k, v in part.items()}
 
 
 def gather_rows(shard: torch.Tensor, ranks: Ranks) -> torch.Tensor | None:

@@ -8,6 +8,7 @@ from typing import Any
 import torch
 
 from core.atomic import atomic_path
+from core.noise.distributed import Ranks, all_gather, gather_rows
 
 
 def save_noise(path: str | Path, ids: tuple[str, ...] | list[str], delta: torch.Tensor, meta: dict[str, Any]) -> None:
@@ -16,6 +17,20 @@ def save_noise(path: str | Path, ids: tuple[str, ...] | list[str], delta: torch.
         raise ValueError(f"delta must be [N={len(ids)}, T], got {tuple(delta.shape)}")
     with atomic_path(path) as tmp:
         torch.save({"ids": list(ids), "delta": delta.detach().cpu().contiguous(), "meta": meta}, tmp)
+
+
+def save_noise_shards(
+    path: str | Path, ids: list[str], delta: torch.Tensor, meta: dict[str, Any], ranks: Ranks
+) -> torch.Tensor | None:
+    """`save_noise` of every rank's rows (`ids` and `delta` are this rank's) by rank 0, the
+    others waiting until the file exists; returns all the noise on rank 0, None elsewhere
+    (in one process: saves and returns `delta`)."""
+    every = gather_rows(delta, ranks)
+    every_id = [i for part in all_gather(list(ids), ranks) for i in part]
+    if every is not None:
+        save_noise(path, every_id, every, meta)
+    ranks.barrier()
+    return every
 
 
 class CorruptNoiseFile(ValueError):

@@ -38,7 +38,7 @@ def main(out_prefix: str) -> None:
     device = torch.device("cpu")
     ranks = init_ranks(device)
     x, y = clips()
-    own = ranks.shard(N_CLIPS)
+    own = ranks.share([1.0] * N_CLIPS)
     budget = ConstantBudget(0.05)
 
     torch.manual_seed(0)

@@ -49,9 +49,9 @@ def worker_runs(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, list[di
     return load(out / "one.0.pt"), [load(out / f"two.{r}.pt") for r in range(2)]
 
 
-def test_shards_cover_every_item_once_in_rank_order() -> None:
+def test_equal_shares_cover_every_item_once_in_rank_order() -> None:
     for n, world in ((10, 3), (2, 4), (3278, 8)):
-        shards = [Ranks(r, world).shard(n) for r in range(world)]
+        shards = [Ranks(r, world).share([1.0] * n) for r in range(world)]
         assert [i for s in shards for i in range(n)[s]] == list(range(n))
         assert max(s.stop - s.start for s in shards) - min(s.stop - s.start for s in shards) <= 1
 
