@@ -60,7 +60,7 @@ class MinMinConfig:
         augment: expectation over transformation against the augmenting thief: every
             surrogate training batch and every noise step sees x + delta through a fresh draw
             of that thief's transforms (core.defenses.augment: speed, shift, noise, gain,
-            mixup), so the noise must lower the loss whatever the draw. Sample-wise only.
+            mixup), so the noise must lower the loss whatever the draw.
         rem_radius: robust error-minimizing noise (Fu et al., ICLR 2022, REM) against the
             adversarially training thief: every surrogate batch and every noise step sees
             x + delta moved by a PGD perturbation of this L-inf radius that *raises* the loss
@@ -105,14 +105,10 @@ class MinMinConfig:
             raise ValueError(f"step_fraction must lie in (0, 1], got {self.step_fraction}")
         if not 0.0 < self.target_accuracy <= 1.0:
             raise ValueError(f"target_accuracy must lie in (0, 1], got {self.target_accuracy}")
-        if self.augment and self.classwise:
-            raise ValueError("augment (expectation over transformation) is for sample-wise noise; set classwise = false")
         if not (isinstance(self.rem_radius, (int, float)) and 0.0 <= self.rem_radius < 1.0):
             raise ValueError(f"rem_radius must lie in [0, 1) (0: off), got {self.rem_radius!r}")
         if isinstance(self.rem_steps, bool) or not isinstance(self.rem_steps, int) or self.rem_steps < 1:
             raise ValueError(f"rem_steps must be a positive integer, got {self.rem_steps!r}")
-        if self.rem_radius and self.classwise:
-            raise ValueError("rem_radius (robust min-min) is for sample-wise noise; set classwise = false")
 
     def stops_after(self, record: dict[str, Any]) -> bool:
         """The stop rule, on a round's record: at least min_rounds, and the surrogate at
@@ -254,15 +250,14 @@ def generate(
     if cutoffs_hz is not None:
         band = cutoffs_hz.to(device, torch.float64)
     limit = noise_power_limit(budget, x)
-    if limit is not None and config.classwise:
-        raise ValueError(f"a {budget.to_dict()['kind']} budget shapes each clip's own noise; set classwise = false")
+    shapes = _shapes(budget, limit)
     if config.classwise:
         init = torch.rand((n_classes, x.shape[1]), generator=cpu_gen).mul_(2).sub_(1)
     else:
         init = _rows_of_uniform(cpu_gen, first, len(x), total, x.shape[1]).mul_(2).sub_(1)
     if config.classwise:
         class_delta = band_limit(init.to(device) * budget.eps_max, budget.band_limit_hz).clamp(-budget.eps_max, budget.eps_max)
-        delta = project(class_delta[y], x, eps, band)
+        delta = _clip_noise(class_delta, x, y, eps, band, shapes, config.noise_batch_size)
     else:
         class_delta = None
         delta = init.to(device).mul_(eps)
@@ -308,14 +303,13 @@ def generate(
         model.eval()
         model.requires_grad_(False)
         if config.classwise:
-            class_delta = _classwise_round(model, x, y, eps, class_delta, budget.eps_max, band, budget.band_limit_hz, config)
-            delta = project(class_delta[y], x, eps, band)
+            class_delta = _classwise_round(model, x, y, eps, class_delta, budget.eps_max, band, budget.band_limit_hz, config, view, shapes)
+            delta = _clip_noise(class_delta, x, y, eps, band, shapes, config.noise_batch_size)
         else:
             for lo in range(0, len(x), config.noise_batch_size):
                 sl = slice(lo, lo + config.noise_batch_size)
-                shape = None if limit is None else partial(budget.shape, limit=limit[sl])
                 delta[sl] = descend(
-                    model, x[sl], y[sl], delta[sl], eps[sl], config.step_fraction, config.steps, _rows(band, sl), view, shape
+                    model, x[sl], y[sl], delta[sl], eps[sl], config.step_fraction, config.steps, _rows(band, sl), view, shapes(sl)
                 )
         accuracy = accuracy_on(model, x, y, config.noise_batch_size, delta)
         if ranks.distributed:
@@ -334,7 +328,7 @@ def generate(
     if limit is not None:  # the finished noise gets the budget's thorough projection
         for lo in range(0, len(x), config.noise_batch_size):
             sl = slice(lo, lo + config.noise_batch_size)
-            delta[sl] = project(delta[sl], x[sl], eps[sl], _rows(band, sl), partial(budget.shape, limit=limit[sl], final=True))
+            delta[sl] = project(delta[sl], x[sl], eps[sl], _rows(band, sl), shapes(sl, final=True))
     return MinMinResult(delta=delta.detach(), class_delta=class_delta, history=history)
 
 
@@ -365,6 +359,34 @@ def _augmenting_view(model: nn.Module, n_classes: int, generator: torch.Generato
     augment = TrainingAugment()
     augment.setup(model, generator)
     return lambda inputs, y: augment(model, inputs, y, n_classes, generator)
+
+
+def _shapes(budget: Budget, limit: torch.Tensor | None) -> Callable[..., Shape | None]:
+    """The budget's shape for the clips of a slice (None for budgets without one, whose
+    noise_power_limit is None); final=True: the thorough projection of the finished noise."""
+
+    def for_slice(sl: slice, final: bool = False) -> Shape | None:
+        return None if limit is None else partial(budget.shape, limit=limit[sl], final=final)
+
+    return for_slice
+
+
+def _clip_noise(
+    class_delta: torch.Tensor,
+    x: torch.Tensor,
+    y: torch.Tensor,
+    eps: torch.Tensor,
+    band: Band,
+    shapes: Callable[..., Shape | None],
+    batch: int,
+) -> torch.Tensor:
+    """Each clip's noise from its class's delta: projected onto its own eps(x, t), band and
+    (for a masking budget) its own masking threshold, a batch at a time."""
+    delta = torch.empty_like(x)
+    for lo in range(0, len(x), batch):
+        sl = slice(lo, lo + batch)
+        delta[sl] = project(class_delta[y[sl]], x[sl], eps[sl], _rows(band, sl), shapes(sl))
+    return delta
 
 
 def _rows(band: Band, sl: slice) -> Band:
@@ -415,18 +437,24 @@ def _classwise_round(
     band: Band,
     class_band_hz: float | None,
     config: MinMinConfig,
+    view: View | None,
+    shapes: Callable[..., Shape | None],
 ) -> torch.Tensor:
     """One pass of class-wise updates: each batch moves every class's delta by the sign of
     its gradient summed over that class's clips. A class delta is band-limited by the
     budget's `class_band_hz` and bounded by eps_max; each clip sees it projected onto its own
-    eps(x, t) and band."""
+    eps(x, t), band and shape (the gradient flows through that projection), then through
+    `view` (EOT, REM) as in `descend`."""
     step = config.step_fraction * eps_max
     for lo in range(0, len(x), config.noise_batch_size):
         sl = slice(lo, lo + config.noise_batch_size)
         xb, yb, eb = x[sl], y[sl], eps[sl]
         for _ in range(config.steps):
             class_delta.requires_grad_(True)
-            loss = F.cross_entropy(model(xb + project(class_delta[yb], xb, eb, _rows(band, sl))), yb)
+            inputs, targets = xb + project(class_delta[yb], xb, eb, _rows(band, sl), shapes(sl)), yb
+            if view is not None:
+                inputs, targets = view(inputs, targets)
+            loss = F.cross_entropy(model(inputs), targets)
             (grad,) = torch.autograd.grad(loss, class_delta)
             class_delta = band_limit(class_delta.detach() - step * grad.sign(), class_band_hz).clamp(-eps_max, eps_max)
     return class_delta

@@ -1,6 +1,8 @@
 """Masking budget: config data, validation, and min-min noise that stays under the clean clips'
 masking threshold (up to overlap-add leakage) as well as under its L-inf cap."""
 
+import dataclasses
+
 import pytest
 import soundfile as sf
 import torch
@@ -56,5 +58,9 @@ def test_minmin_noise_stays_under_the_masking_threshold(clips):
     assert (power - limit).clamp(min=0).sum() < 0.01 * power.sum()
     snr = lambda d: 10 * torch.log10(x.pow(2).sum() / d.pow(2).sum())  # noqa: E731
     assert snr(masked) > snr(loud) + 10
-    with pytest.raises(ValueError, match="set classwise = false"):
-        generate(build_model("m5", 2), x, y, budget, MinMinConfig(classwise=True, max_rounds=1), progress=False)
+    torch.manual_seed(0)  # class-wise: one pattern per class, shaped under each clip's own threshold
+    classwise = generate(build_model("m5", 2), x, y, budget, dataclasses.replace(config, classwise=True), n_classes=2, progress=False)
+    power = power_of(stft(classwise.delta))
+    assert classwise.class_delta.shape == (2, x.shape[1]) and classwise.delta.abs().max() > 0
+    assert (power > limit * 10**0.1).double().mean() < 0.1
+    assert (power - limit).clamp(min=0).sum() < 0.01 * power.sum()

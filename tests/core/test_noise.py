@@ -8,7 +8,7 @@ from core.budgets import ConstantBudget, Envelope, SegmentMask
 from core.models import Ensemble, build_model, build_surrogate
 from core.budgets.band import band_limit
 from core.noise import MinMinConfig, descend, generate, project
-from core.noise.minmin import adversarial_view
+from core.noise.minmin import _classwise_round, adversarial_view
 
 
 def linear_surrogate(t: int) -> nn.Module:
@@ -134,8 +134,22 @@ def test_to_dict_leaves_out_options_that_are_off():
     assert "noise_first" not in MinMinConfig().to_dict() and "augment" not in MinMinConfig().to_dict()
     assert MinMinConfig(noise_first=True).to_dict()["noise_first"] is True
     assert MinMinConfig(augment=True).to_dict()["augment"] is True
-    with pytest.raises(ValueError, match="augment .* is for sample-wise noise"):
-        MinMinConfig(augment=True, classwise=True)
+
+
+def test_classwise_round_differentiates_through_the_view():
+    """Class-wise noise takes the same view (EOT, REM) as sample-wise: with time reversal as
+    the view, each class's delta for a linear surrogate is the reversed exact one."""
+    x = speech_like(8, 1000)
+    y = torch.arange(8) % 2
+    model = linear_surrogate(1000)
+    eps = ConstantBudget(0.05).eps(x)
+    config = MinMinConfig(steps=20, noise_batch_size=8, step_fraction=0.1)
+    start = torch.zeros(2, 1000)
+    no_shape = lambda sl, final=False: None  # noqa: E731
+    plain = _classwise_round(model, x, y, eps, start, 0.05, None, None, config, None, no_shape)
+    flipped = _classwise_round(model, x, y, eps, start, 0.05, None, None, config, lambda i, t: (i.flip(1), t), no_shape)
+    exact = expected_delta(model, torch.arange(2), torch.full((2, 1000), 0.05))
+    assert torch.allclose(plain, exact) and torch.allclose(flipped, exact.flip(1))
 
 
 def test_descend_differentiates_through_the_view():
@@ -234,7 +248,7 @@ def test_rem_generation_is_deterministic_in_budget_and_keyed():
     [
         ({"steps": 0}, "steps"), ({"step_fraction": 0.0}, "step_fraction"), ({"min_rounds": 3, "max_rounds": 2}, "min_rounds"),
         ({"target_accuracy": 1.5}, "target_accuracy"), ({"rem_radius": -0.01}, "rem_radius"), ({"rem_radius": 1.0}, "rem_radius"),
-        ({"rem_steps": 0}, "rem_steps"), ({"rem_radius": 0.02, "classwise": True}, "rem_radius"),
+        ({"rem_steps": 0}, "rem_steps"),
     ],
 )  # fmt: skip
 def test_config_validation(kwargs, field):
