@@ -11,7 +11,7 @@ from core.config import config_path, from_dict, read_merged
 from core.device import pick_device
 from core.noise.distributed import init_ranks
 from core.noise.recipe import GenerationConfig
-from core.protect import protect_folder
+from core.protect import WORK_MODES, protect_folder
 
 
 def parse_args(argv: list[str]) -> argparse.Namespace:
@@ -29,6 +29,13 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     protect.add_argument("--device", default="auto", choices=("auto", "cpu", "cuda"), help="auto: CUDA if present")
     protect.add_argument("--no-progress", action="store_true", help="no progress bars")
     protect.add_argument("--no-perceptual", action="store_true", help="skip PESQ-WB and STOI in the manifest")
+    protect.add_argument(
+        "--work",
+        default="auto",
+        choices=WORK_MODES,
+        help="where min-min keeps its arrays (272 KB per second of audio): memory, memory-mapped files in "
+        "OUT_DIR/.protect/work, or auto (disk when memory would not hold them)",
+    )
     return p.parse_args(argv)
 
 
@@ -67,6 +74,7 @@ def run_protect(args: argparse.Namespace) -> int:
             progress=not args.no_progress,
             perceptual=not args.no_perceptual,
             ranks=ranks,
+            work=args.work,
         )
     finally:
         ranks.close()

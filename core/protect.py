@@ -27,8 +27,11 @@ Memory: files are decoded, protected, written and checked in blocks (READ_BLOCK_
 so a file's own rate and channels never sit in memory whole; what stays is every file's
 16-kHz mono audio, packed once as min-min's windows, and min-min's eps and noise beside it
 (3.8 MB per minute of audio each), plus the surrogate's batch. A one-hour 44.1-kHz
-stereo file peaked at 1.39 GiB. A folder whose min-min would need more memory than the
-machine has available is refused before any work (`check_memory`).
+stereo file peaked at 1.39 GiB. `work` says where those arrays live (core.workspace):
+"memory", "disk" (memory-mapped files in OUT_DIR/.protect/work, filled as the files are read,
+deleted at the end; the process's own memory is then that of a batch, and the disk must
+hold the arrays) or "auto", the default: disk when the headers' durations say that memory
+would not hold them. A folder whose arrays fit neither is refused before any work.
 
 Resume: the noise is stored by window ID in OUT_DIR/.protect/noise-<key>.pt, the key
 hashing the noise recipe (budget, min-min settings, surrogate) and the input bytes, so a
@@ -48,7 +51,9 @@ from __future__ import annotations
 import csv
 import hashlib
 import io
+import math
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -67,16 +72,22 @@ from core.budgets.base import Budget
 from core.data.audio_io import AudioError, fix_length, read_audio, read_audio_info, read_blocks
 from core.data.class_folders import list_audio_files
 from core.hashing import compute_context, stable_hash
-from core.data.windows import WINDOWS_FORMAT, held_samples, pack_windows, stitch, window_count, window_ids
+from core.data.windows import WINDOWS_FORMAT, WindowPacker, held_samples, stitch, window_count, window_ids
 from core.metrics.recording import METRIC_MAX_S, recording_metrics
 from core.noise import CorruptNoiseFile, MinMinConfig, load_noise
 from core.noise.adding import NoiseAtRate, eps_16k, eps_held, noisy_block
 from core.noise.distributed import Ranks, all_gather, all_merged
 from core.noise.store import save_noise_shards
-from core.noise.make import check_memory, make_noise
+from core.noise.make import WINDOW_BYTES_IN_MINMIN, check_memory, fits_in_memory, make_noise
+from core.workspace import IN_MEMORY, Workspace
 
 MANIFEST_NAME = "manifest.csv"
 STATE_DIR_NAME = ".protect"
+NO_AUDIO = np.zeros(0, np.float32)
+"""A source's audio until packing hands out its view (not `audio[:0]`, which would keep the
+decoded array alive: 60 KB a file, 6 GB for 100,000 files)."""
+WORK_MODES = ("auto", "memory", "disk")
+"""Where min-min's per-window arrays live (see the module's "Memory")."""
 BUDGET_SLACK = 2.0**-15
 """How far past eps a written sample may land and still count as within budget: one 16-bit
 LSB, the rounding of 16-bit PCM (twice its worst case). 8-bit and lossy files miss by far more."""
@@ -190,7 +201,8 @@ def check_full_scale(path: Path) -> None:
 
 def audio_seconds(path: Path) -> float:
     """A file's duration from its header (0 for one that cannot be read: it will be skipped),
-    to give every process an equal share of the audio, not of the files."""
+    to size min-min's arrays before reading and to give every process an equal share of the
+    audio, not of the files."""
     try:
         return float(sf.info(path).duration)
     except (sf.SoundFileError, OSError, RuntimeError):
@@ -203,13 +215,16 @@ def file_sha256(path: Path) -> str:
 
 
 def read_sources(
-    in_root: Path, rels: list[str], classes: list[str], progress: bool
-) -> tuple[list[Source], dict[str, str], dict[str, str]]:
-    """Decode every file as 16 kHz mono; returns (sources, skip reasons by path, SHA-256 by path).
+    in_root: Path, rels: list[str], classes: list[str], progress: bool, workspace: Workspace = IN_MEMORY
+) -> tuple[list[Source], np.ndarray, dict[str, str], dict[str, str]]:
+    """Decode every file as 16 kHz mono and pack it into 1-s windows as it is read (in
+    `workspace`); returns (sources, whose audio are views into the windows, the windows
+    [W, CLIP_SAMPLES], skip reasons by path, SHA-256 by path).
 
     Unreadable files and files outside a class folder are skipped, reported on stderr.
     """
     sources, skipped, digests = [], {}, {}
+    packer = WindowPacker(workspace)
     for rel in tqdm(rels, desc="reading", unit="file", disable=not progress):
         path = in_root / rel
         name = class_of(rel)
@@ -224,11 +239,35 @@ def read_sources(
             audio = read_audio(path)
             if audio.size == 0:
                 raise AudioError(f"{path}: under one sample at {SAMPLE_RATE_HZ} Hz; expected longer audio")
-            sources.append(Source(rel, classes.index(name), audio, read_audio_info(path)[0]))
+            source = Source(rel, classes.index(name), NO_AUDIO, read_audio_info(path)[0])  # a view comes at the end
+            packer.add(audio)
+            sources.append(source)
         except AudioError as err:
             skipped[rel] = str(err)
             tqdm.write(f"skipped: {err}", file=sys.stderr)
-    return sources, skipped, digests
+    windows, views = packer.finish()
+    return [replace(s, audio=v) for s, v in zip(sources, views)], windows, skipped, digests
+
+
+def choose_workspace(
+    out_root: Path, seconds: list[float], minmin: MinMinConfig, device: torch.device, work: str, ranks: Ranks
+) -> Workspace:
+    """Where min-min's arrays live for files of these durations (see "Memory"): in memory,
+    or memory-mapped in OUT_DIR/.protect/work (one folder per rank under torchrun). ValueError,
+    before any work, for an unknown mode or a disk that cannot hold them."""
+    if work not in WORK_MODES:
+        raise ValueError(f"work must be one of {WORK_MODES}, got {work!r}")
+    windows = sum(max(1, math.ceil(s)) for s in seconds)  # each file starts a window of its own
+    if work == "memory" or (work == "auto" and fits_in_memory(windows, minmin, device)):
+        return IN_MEMORY
+    folder = ranks.own(out_root / STATE_DIR_NAME / "work")
+    need, free = windows * WINDOW_BYTES_IN_MINMIN, shutil.disk_usage(out_root).free
+    if need > free:
+        raise ValueError(
+            f"min-min's arrays for {windows} windows need about {need / 2**30:.1f} GiB on disk in {folder} "
+            f"and that disk has {free / 2**30:.1f} GiB free; protect the folder in parts"
+        )
+    return Workspace(folder)
 
 
 def noise_for(
@@ -242,6 +281,7 @@ def noise_for(
     device: torch.device,
     progress: bool,
     ranks: Ranks = Ranks(),
+    workspace: Workspace = IN_MEMORY,
 ) -> tuple[dict[str, np.ndarray], bool]:
     """Noise [T] at 16 kHz per source path, loaded from `path` or generated over the sources'
     packed `windows` (`pack_windows`) and saved there; the flag says whether it was loaded.
@@ -263,11 +303,13 @@ def noise_for(
         if n_labels < 2:
             raise ValueError(f"min-min noise needs readable files in at least 2 class folders, got {n_labels}")
         cutoffs = np.array([written_cutoff(budget.band_limit_hz, s.sample_rate_hz) or NYQUIST_HZ for s, k in zip(sources, counts) for _ in range(k)])
-        check_memory(windows.shape[0], minmin, device)
+        if not workspace.on_disk:
+            check_memory(windows.shape[0], minmin, device)
         checkpoint = path.with_suffix(".checkpoint.pt")
-        valid = held_samples([len(s.audio) for s in sources])
+        valid = held_samples([len(s.audio) for s in sources], workspace)
         delta, meta = make_noise(
-            windows, labels, n_classes, budget, minmin, surrogate, device, progress, valid, cutoffs, checkpoint, ranks=ranks
+            windows, labels, n_classes, budget, minmin, surrogate, device, progress, valid, cutoffs, checkpoint,
+            ranks=ranks, workspace=workspace,
         )
         del valid
         save_noise_shards(path, ids, delta, meta, ranks)
@@ -410,6 +452,7 @@ def protect_folder(
     progress: bool = True,
     perceptual: bool = True,
     ranks: Ranks = Ranks(),
+    work: str = "auto",
 ) -> ProtectSummary:
     """Write a protected copy of every audio file under `in_dir` to `out_dir`, plus manifest.csv.
 
@@ -421,6 +464,7 @@ def protect_folder(
         progress: tqdm bars for reading, generation rounds and writing.
         perceptual: compute PESQ-WB and STOI per file (slow on large folders).
         ranks: this process's place under torchrun (core.noise.distributed.init_ranks).
+        work: where min-min's arrays live: "auto", "memory" or "disk" (see "Memory").
     """
     start = time.perf_counter()
     in_root, out_root = check_folders(in_dir, out_dir)
@@ -434,44 +478,46 @@ def protect_folder(
     previous = read_manifest(manifest)
     ranks.barrier()  # nobody writes before every rank has read what was there
     classes = sorted({c for c in map(class_of, rels) if c is not None})
-    share = ranks.share([audio_seconds(in_root / rel) for rel in rels]) if ranks.distributed else slice(None)
-    sources, skipped, digests = read_sources(in_root, rels[share], classes, progress and ranks.rank == 0)
-    windows, views = pack_windows([s.audio for s in sources])
-    sources = [replace(s, audio=v) for s, v in zip(sources, views)]
-    key = noise_key(budget, minmin, surrogate, all_merged(digests, ranks), device)
-    done = {
-        s.rel
-        for s in sources
-        if (row := previous.get(s.rel)) and is_written(row["status"]) and row["noise_key"] == key and (out_root / s.rel).is_file()
-    }
-    to_write = [s for s in sources if s.rel not in done]
-    noise, noise_reused = {}, True
-    if any(all_gather(bool(to_write), ranks)):
-        path = out_root / STATE_DIR_NAME / f"noise-{key}.pt"
-        device = torch.device(device)
-        noise, noise_reused = noise_for(sources, windows, len(classes), budget, minmin, surrogate, path, device, progress, ranks)
-    rows = {rel: previous[rel] for rel in done}
-    for rel, why in skipped.items():
-        rows[rel] = {"path": rel, "class": class_of(rel) or "", "status": f"skipped: {why}"}
-    rows = all_merged(rows, ranks)
-    if ranks.rank == 0:
-        write_manifest(manifest, [rows[rel] for rel in rels if rel in rows])  # what is known before writing
-    ranks.barrier()  # rows are appended to that manifest from here on
-    written = write_outputs(in_root, out_root, to_write, noise, budget, key, perceptual, progress and ranks.rank == 0, manifest)
-    every_written = all_merged(written, ranks)
-    rows |= every_written
-    if ranks.rank == 0:
-        write_manifest(manifest, [rows[rel] for rel in rels])
-    failed = sum(not is_written(row["status"]) for row in every_written.values())
-    over = sum(row["status"].startswith(OVER_BUDGET) for row in every_written.values())
-    return ProtectSummary(
-        protected=len(every_written) - failed - over,
-        over_budget=over,
-        reused=sum(all_gather(len(done), ranks)),
-        skipped=sum(all_gather(len(skipped), ranks)),
-        failed=failed,
-        windows=sum(all_gather(len(windows), ranks)),
-        noise_reused=noise_reused,
-        seconds=time.perf_counter() - start,
-        manifest=manifest,
-    )
+    seconds = [audio_seconds(in_root / rel) for rel in rels]
+    share = ranks.share(seconds) if ranks.distributed else slice(None)
+    with choose_workspace(out_root, seconds[share], minmin, torch.device(device), work, ranks) as workspace:
+        sources, windows, skipped, digests = read_sources(in_root, rels[share], classes, progress and ranks.rank == 0, workspace)
+        key = noise_key(budget, minmin, surrogate, all_merged(digests, ranks), device)
+        done = {
+            s.rel
+            for s in sources
+            if (row := previous.get(s.rel)) and is_written(row["status"]) and row["noise_key"] == key and (out_root / s.rel).is_file()
+        }
+        to_write = [s for s in sources if s.rel not in done]
+        noise, noise_reused = {}, True
+        if any(all_gather(bool(to_write), ranks)):
+            path = out_root / STATE_DIR_NAME / f"noise-{key}.pt"
+            device = torch.device(device)
+            noise, noise_reused = noise_for(
+                sources, windows, len(classes), budget, minmin, surrogate, path, device, progress, ranks, workspace
+            )
+        rows = {rel: previous[rel] for rel in done}
+        for rel, why in skipped.items():
+            rows[rel] = {"path": rel, "class": class_of(rel) or "", "status": f"skipped: {why}"}
+        rows = all_merged(rows, ranks)
+        if ranks.rank == 0:
+            write_manifest(manifest, [rows[rel] for rel in rels if rel in rows])  # what is known before writing
+        ranks.barrier()  # rows are appended to that manifest from here on
+        written = write_outputs(in_root, out_root, to_write, noise, budget, key, perceptual, progress and ranks.rank == 0, manifest)
+        every_written = all_merged(written, ranks)
+        rows |= every_written
+        if ranks.rank == 0:
+            write_manifest(manifest, [rows[rel] for rel in rels])
+        failed = sum(not is_written(row["status"]) for row in every_written.values())
+        over = sum(row["status"].startswith(OVER_BUDGET) for row in every_written.values())
+        return ProtectSummary(
+            protected=len(every_written) - failed - over,
+            over_budget=over,
+            reused=sum(all_gather(len(done), ranks)),
+            skipped=sum(all_gather(len(skipped), ranks)),
+            failed=failed,
+            windows=sum(all_gather(len(windows), ranks)),
+            noise_reused=noise_reused,
+            seconds=time.perf_counter() - start,
+            manifest=manifest,
+        )

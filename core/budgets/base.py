@@ -7,6 +7,7 @@ from typing import Any, Protocol
 import torch
 
 from core.numbers import is_finite_number
+from core.workspace import IN_MEMORY, Workspace
 
 
 class Budget(Protocol):
@@ -34,21 +35,33 @@ EPS_BATCH_CLIPS = 256
 are several copies of what they are given, which for an hour of 1-s windows is gigabytes."""
 
 
-def eps_in_batches(budget: Budget, x: torch.Tensor, batch: int = EPS_BATCH_CLIPS) -> torch.Tensor:
-    """budget.eps(x) [N, T] in a tensor of its own (free to change in place), computed `batch`
-    clips at a time (eps is per clip, so the result is the same; the memory is that of one
-    batch's intermediates)."""
-    eps = torch.empty_like(x)
+def eps_in_batches(
+    budget: Budget, x: torch.Tensor, batch: int = EPS_BATCH_CLIPS, workspace: Workspace = IN_MEMORY
+) -> torch.Tensor:
+    """budget.eps(x) [N, T] in a tensor of its own (free to change in place, from `workspace`),
+    computed `batch` clips at a time (eps is per clip, so the result is the same; the memory is
+    that of one batch's intermediates)."""
+    eps = workspace.tensor("eps", tuple(x.shape), x.device)
     for lo in range(0, len(x), batch):
         eps[lo : lo + batch] = budget.eps(x[lo : lo + batch])
     return eps
 
 
-def noise_power_limit(budget: Budget, x: torch.Tensor) -> torch.Tensor | None:
+def noise_power_limit(
+    budget: Budget, x: torch.Tensor, batch: int = EPS_BATCH_CLIPS, workspace: Workspace = IN_MEMORY
+) -> torch.Tensor | None:
     """Allowed noise power per STFT bin [N, F, frames] for clips x when the budget limits it
-    (the masking budget, which then also has `shape(delta, limit)`); None for L-inf budgets."""
+    (the masking budget, which then also has `shape(delta, limit)`); None for L-inf budgets.
+    Computed `batch` clips at a time into a tensor from `workspace`."""
     method = getattr(budget, "noise_power_limit", None)
-    return None if method is None else method(x)
+    if method is None:
+        return None
+    first = method(x[:batch])
+    limit = workspace.tensor("limit", (len(x), *first.shape[1:]), x.device)
+    limit[: len(first)] = first
+    for lo in range(batch, len(x), batch):
+        limit[lo : lo + batch] = method(x[lo : lo + batch])
+    return limit
 
 
 def check_waveforms(x: torch.Tensor) -> None:

@@ -11,6 +11,7 @@ import numpy as np
 
 from core import CLIP_SAMPLES
 from core.data.audio_io import fix_length
+from core.workspace import IN_MEMORY, Workspace
 
 WINDOWS_FORMAT = 2
 """How windows become min-min's input, part of the folder tool's noise key. 2: noise only where
@@ -53,20 +54,54 @@ def pack_windows(recordings: list[np.ndarray]) -> tuple[np.ndarray, list[np.ndar
     """Every recording's windows in one array [W, CLIP_SAMPLES] (each last window zero-padded),
     and the recordings again as views into it: min-min's input and the recordings' audio are
     then one copy in memory, not two (an hour of 16-kHz audio is 230 MB)."""
-    count, starts = _layout([len(a) for a in recordings])
-    windows = np.zeros((count, CLIP_SAMPLES), dtype=np.float32)
-    flat, views = windows.reshape(-1), []
-    for audio, at in zip(recordings, starts):
-        flat[at : at + len(audio)] = audio
-        views.append(flat[at : at + len(audio)])
-    return windows, views
+    packer = WindowPacker()
+    for audio in recordings:
+        packer.add(audio)
+    return packer.finish()
 
 
-def held_samples(lengths: list[int]) -> np.ndarray:
+class WindowPacker:
+    """`pack_windows` one recording at a time, as a folder is read. In a workspace on disk each
+    recording's windows are appended to `windows.f32` there as it arrives and the file is
+    memory-mapped at the end, so the recordings never sit in memory all at once; in memory
+    they are kept and packed at the end (the packed copy replaces them)."""
+
+    FILE = "windows.f32"
+
+    def __init__(self, workspace: Workspace = IN_MEMORY) -> None:
+        self.workspace = workspace
+        self.lengths: list[int] = []
+        self.kept: list[np.ndarray] = []
+        self.file = open(workspace.path(self.FILE), "wb") if workspace.on_disk else None  # noqa: SIM115 (closed in finish)
+
+    def add(self, audio: np.ndarray) -> None:
+        self.lengths.append(len(audio))
+        if self.file is None:
+            self.kept.append(audio)
+        else:
+            split_windows(np.asarray(audio, dtype=np.float32)).tofile(self.file)
+
+    def finish(self) -> tuple[np.ndarray, list[np.ndarray]]:
+        """(windows [W, CLIP_SAMPLES], each recording as a view into them), in the order added."""
+        count, starts = _layout(self.lengths)
+        if self.file is None:
+            windows = np.zeros((count, CLIP_SAMPLES), dtype=np.float32)
+            for audio, at in zip(self.kept, starts):
+                windows.reshape(-1)[at : at + len(audio)] = audio
+            self.kept = []
+        else:
+            self.file.close()
+            path = self.workspace.path(self.FILE)
+            windows = np.memmap(path, np.float32, "r+", shape=(count, CLIP_SAMPLES)) if count else np.zeros((0, CLIP_SAMPLES), np.float32)
+        flat = windows.reshape(-1)
+        return windows, [flat[at : at + n] for n, at in zip(self.lengths, starts)]
+
+
+def held_samples(lengths: list[int], workspace: Workspace = IN_MEMORY) -> np.ndarray:
     """[W, CLIP_SAMPLES] bool, True where `pack_windows` put a recording's sample (of recordings
     with these lengths) and False on the zero padding, where noise would never be written."""
     count, starts = _layout(lengths)
-    held = np.zeros((count, CLIP_SAMPLES), dtype=bool)
+    held = workspace.zeros("held", (count, CLIP_SAMPLES), bool)
     flat = held.reshape(-1)
     for n, at in zip(lengths, starts):
         flat[at : at + n] = True

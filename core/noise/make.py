@@ -20,6 +20,7 @@ from core.budgets.base import Budget
 from core.models import build_surrogate
 from core.noise.distributed import Ranks, all_gather
 from core.noise.minmin import MinMinConfig, generate
+from core.workspace import IN_MEMORY, Workspace
 
 WINDOW_BYTES_IN_MINMIN = 4 * CLIP_SAMPLES * 4 + CLIP_SAMPLES
 """Memory min-min holds per window: the windows, eps, the noise and one transient copy (a
@@ -43,12 +44,14 @@ def make_noise(
     checkpoint: Path | None = None,
     on_round: Callable[[dict], None] | None = None,
     ranks: Ranks = Ranks(),
+    workspace: Workspace = IN_MEMORY,
 ) -> tuple[torch.Tensor, dict[str, Any]]:
     """Min-min noise [W, T] (on the CPU) for windows x [W, T] with their labels, and its record
     (rounds, history, seconds, device, recipe). A fresh surrogate is seeded with minmin.seed;
     `valid` [W, T] and `cutoffs_hz` [W] confine the noise to what is written, `checkpoint` lets
     a killed run resume from its last round, `on_round` hears each round (minmin.generate).
-    Under torchrun (`ranks`), x and what goes with it are this rank's shard, and so is the noise."""
+    Under torchrun (`ranks`), x and what goes with it are this rank's shard, and so is the noise.
+    `workspace` holds min-min's eps and noise (core.workspace; x may be memory-mapped too)."""
     y = torch.as_tensor(labels, dtype=torch.long)  # long also when a rank holds no clips
     classes = set().union(*all_gather({int(c) for c in y.tolist()}, ranks))
     if len(classes) < 2:
@@ -70,6 +73,7 @@ def make_noise(
         cutoffs_hz=None if cutoffs_hz is None else torch.from_numpy(cutoffs_hz),
         checkpoint=checkpoint,
         ranks=ranks,
+        workspace=workspace,
     )
     record = {
         "rounds": result.rounds,
@@ -88,16 +92,25 @@ def check_memory(n_windows: int, minmin: MinMinConfig, device: torch.device | st
     """ValueError, before any work, when min-min over `n_windows` windows on the CPU would
     need more memory than the machine has available (an out-of-memory kill would repeat on
     every resume). Silent where /proc/meminfo is absent or the noise is made on a GPU."""
-    available = available_memory_bytes()
-    if torch.device(device).type != "cpu" or available is None:
-        return
-    need = n_windows * WINDOW_BYTES_IN_MINMIN + min(n_windows, minmin.noise_batch_size) * BATCH_BYTES_PER_WINDOW
-    if need > available:
+    if not fits_in_memory(n_windows, minmin, device):
+        need, available = memory_need(n_windows, minmin), available_memory_bytes()
         raise ValueError(
             f"min-min over {n_windows} windows ({n_windows / 3600:.1f} h of audio) needs about {need / 2**30:.1f} GiB "
-            f"and this machine has {available / 2**30:.1f} GiB available; protect the folder in parts, or on a "
-            "machine with more memory"
+            f"and this machine has {available / 2**30:.1f} GiB available; keep its arrays on disk (--work disk), "
+            "protect the folder in parts, or use a machine with more memory"
         )
+
+
+def fits_in_memory(n_windows: int, minmin: MinMinConfig, device: torch.device | str) -> bool:
+    """Whether `check_memory` passes: on a GPU, where /proc/meminfo is absent, or when the
+    machine has the memory available."""
+    available = available_memory_bytes()
+    return torch.device(device).type != "cpu" or available is None or memory_need(n_windows, minmin) <= available
+
+
+def memory_need(n_windows: int, minmin: MinMinConfig) -> int:
+    """Bytes min-min over `n_windows` windows holds in memory on the CPU (arrays and one batch)."""
+    return n_windows * WINDOW_BYTES_IN_MINMIN + min(n_windows, minmin.noise_batch_size) * BATCH_BYTES_PER_WINDOW
 
 
 def available_memory_bytes() -> int | None:

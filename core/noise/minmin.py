@@ -37,6 +37,7 @@ from core.budgets.base import Budget, eps_in_batches, noise_power_limit
 from core.defenses.augment import TrainingAugment
 from core.noise.distributed import Ranks, all_gather, all_sum, with_global_batchnorm
 from core.train import accuracy_on
+from core.workspace import IN_MEMORY, Workspace
 
 
 @dataclass(frozen=True)
@@ -217,6 +218,7 @@ def generate(
     cutoffs_hz: torch.Tensor | None = None,
     checkpoint: Path | None = None,
     ranks: Ranks = Ranks(),
+    workspace: Workspace = IN_MEMORY,
 ) -> MinMinResult:
     """Min-min noise for clean clips x [N, T] with labels y [N], on x's device.
 
@@ -236,6 +238,10 @@ def generate(
     the clips, in rank order, and the result is its shard's noise (core.noise.distributed).
     Sample-wise noise only; EOT and REM draw their transforms per rank, so several ranks make
     noise of the same kind as one process, not the same draws.
+
+    `workspace`: where eps, the noise and the masking budget's power limit are kept on the CPU
+    (core.workspace: memory, or memory-mapped files on disk when they do not fit); x (and
+    valid) may be memory-mapped too. The result is the same.
     """
     device = x.device
     n_classes = n_classes if n_classes is not None else int(y.max()) + 1
@@ -243,28 +249,26 @@ def generate(
     if ranks.distributed and config.classwise:
         raise ValueError("class-wise noise runs in one process; launch it without torchrun")
     cpu_gen = torch.Generator().manual_seed(config.seed)
-    eps = eps_in_batches(budget, x)
-    if valid is not None:
-        eps.masked_fill_(valid == 0, 0.0)  # in place: an hour of windows is 230 MB a copy
+    eps = eps_in_batches(budget, x, workspace=workspace)
+    if valid is not None:  # in place and in batches: an hour of windows is 230 MB a copy
+        for lo in range(0, len(x), config.noise_batch_size):
+            eps[lo : lo + config.noise_batch_size].masked_fill_(valid[lo : lo + config.noise_batch_size] == 0, 0.0)
     band: Band = budget.band_limit_hz
     if cutoffs_hz is not None:
         band = cutoffs_hz.to(device, torch.float64)
-    limit = noise_power_limit(budget, x)
+    limit = noise_power_limit(budget, x, workspace=workspace)
     shapes = _shapes(budget, limit)
+    delta = workspace.tensor("delta", tuple(x.shape), device)
     if config.classwise:
         init = torch.rand((n_classes, x.shape[1]), generator=cpu_gen).mul_(2).sub_(1)
-    else:
-        init = _rows_of_uniform(cpu_gen, first, len(x), total, x.shape[1]).mul_(2).sub_(1)
-    if config.classwise:
         class_delta = band_limit(init.to(device) * budget.eps_max, budget.band_limit_hz).clamp(-budget.eps_max, budget.eps_max)
-        delta = _clip_noise(class_delta, x, y, eps, band, shapes, config.noise_batch_size)
+        _clip_noise(class_delta, x, y, eps, band, shapes, config.noise_batch_size, delta)
     else:
         class_delta = None
-        delta = init.to(device).mul_(eps)
-        del init
+        _fill_uniform(cpu_gen, delta, first, total)  # the rows of a one-process draw
         for lo in range(0, len(x), config.noise_batch_size):  # a batch at a time: temporaries stay small
             sl = slice(lo, lo + config.noise_batch_size)
-            delta[sl] = project(delta[sl], x[sl], eps[sl], _rows(band, sl))
+            delta[sl] = project(delta[sl].mul_(2).sub_(1).mul_(eps[sl]), x[sl], eps[sl], _rows(band, sl))
     view_gen = torch.Generator().manual_seed(config.seed + 1)
     view = _views(
         _augmenting_view(model, n_classes, view_gen) if config.augment else None,
@@ -304,7 +308,7 @@ def generate(
         model.requires_grad_(False)
         if config.classwise:
             class_delta = _classwise_round(model, x, y, eps, class_delta, budget.eps_max, band, budget.band_limit_hz, config, view, shapes)
-            delta = _clip_noise(class_delta, x, y, eps, band, shapes, config.noise_batch_size)
+            _clip_noise(class_delta, x, y, eps, band, shapes, config.noise_batch_size, delta)
         else:
             for lo in range(0, len(x), config.noise_batch_size):
                 sl = slice(lo, lo + config.noise_batch_size)
@@ -338,14 +342,16 @@ def _shard_position(n: int, ranks: Ranks) -> tuple[int, int]:
     return sum(sizes[: ranks.rank]), sum(sizes)
 
 
-def _rows_of_uniform(generator: torch.Generator, lo: int, n: int, total: int, width: int) -> torch.Tensor:
-    """Rows lo..lo+n of the uniform [total, width] draw that one process makes from `generator`,
-    leaving the generator where that draw leaves it: the rows before and after are drawn in
-    chunks and dropped (a CPU generator's stream does not depend on the chunking; tested)."""
+def _fill_uniform(generator: torch.Generator, out: torch.Tensor, lo: int, total: int) -> None:
+    """Fill out [n, width] with rows lo..lo+n of the uniform [total, width] draw that one process
+    makes from `generator`, leaving the generator where that draw leaves it: every row is drawn
+    in chunks, those before and after dropped (a CPU generator's stream does not depend on the
+    chunking; tested), so no full-size draw is ever held."""
+    n, width = out.shape
     _skip_uniform(generator, lo, width)
-    kept = torch.rand((n, width), generator=generator)
+    for start in range(0, n, 1024):
+        out[start : start + 1024] = torch.rand((min(1024, n - start), width), generator=generator)
     _skip_uniform(generator, total - lo - n, width)
-    return kept
 
 
 def _skip_uniform(generator: torch.Generator, rows: int, width: int) -> None:
@@ -379,14 +385,13 @@ def _clip_noise(
     band: Band,
     shapes: Callable[..., Shape | None],
     batch: int,
-) -> torch.Tensor:
-    """Each clip's noise from its class's delta: projected onto its own eps(x, t), band and
-    (for a masking budget) its own masking threshold, a batch at a time."""
-    delta = torch.empty_like(x)
+    out: torch.Tensor,
+) -> None:
+    """Each clip's noise (into `out`) from its class's delta: projected onto its own eps(x, t),
+    band and (for a masking budget) its own masking threshold, a batch at a time."""
     for lo in range(0, len(x), batch):
         sl = slice(lo, lo + batch)
-        delta[sl] = project(class_delta[y[sl]], x[sl], eps[sl], _rows(band, sl), shapes(sl))
-    return delta
+        out[sl] = project(class_delta[y[sl]], x[sl], eps[sl], _rows(band, sl), shapes(sl))
 
 
 def _rows(band: Band, sl: slice) -> Band:
@@ -517,12 +522,13 @@ class Checkpoint:
     def load(
         self, delta: torch.Tensor, class_delta: torch.Tensor | None
     ) -> tuple[torch.Tensor, torch.Tensor | None, list[dict]] | None:
-        """(delta, class_delta, history) from the checkpoint, the model, optimizer, batch order
-        and generators restored in place; None when there is none to resume (or it does not fit)."""
+        """(delta, class_delta, history) from the checkpoint, delta copied into the given one and
+        the model, optimizer, batch order and generators restored in place; None when there is
+        none to resume (or it does not fit). The file is memory-mapped, not read whole."""
         if not self.exists():
             return None
         try:
-            state = torch.load(self.path, map_location="cpu", weights_only=True)
+            state = torch.load(self.path, map_location="cpu", weights_only=True, mmap=True)
             if state.get("format") != 1 or state["delta"].shape != delta.shape:
                 raise ValueError(f"delta {tuple(state['delta'].shape)} does not fit {tuple(delta.shape)}")
             self.model.load_state_dict(state["model"])
@@ -536,4 +542,6 @@ class Checkpoint:
         torch.set_rng_state(state["torch_rng"])
         tqdm.write(f"min-min: resuming after round {len(state['history'])} from {self.path}", file=sys.stderr)
         saved_class = state["class_delta"]
-        return state["delta"].to(delta), None if saved_class is None else saved_class.to(delta), state["history"]
+        for lo in range(0, len(delta), 1024):  # a chunk at a time: the saved noise stays on disk
+            delta[lo : lo + 1024] = state["delta"][lo : lo + 1024]
+        return delta, None if saved_class is None else saved_class.to(delta), state["history"]

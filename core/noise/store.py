@@ -40,11 +40,13 @@ class CorruptNoiseFile(ValueError):
 def load_noise(path: str | Path, ids: tuple[str, ...] | list[str]) -> tuple[torch.Tensor, dict[str, Any]]:
     """The stored delta rows for `ids`, in that order, and the stored meta.
 
-    Loaded with weights_only=True: nothing in the file is executed. Raises CorruptNoiseFile
+    Loaded with weights_only=True: nothing in the file is executed. Memory-mapped: `ids` that
+    are a run of the stored ones in stored order (a whole folder, a rank's share) come back as
+    a view of the file, read as they are used; others are copied. Raises CorruptNoiseFile
     when the file cannot be read as noise, KeyError naming the first requested ID it lacks.
     """
     try:
-        stored = torch.load(Path(path), map_location="cpu", weights_only=True)
+        stored = torch.load(Path(path), map_location="cpu", weights_only=True, mmap=True)
         stored_ids, delta, meta = stored["ids"], stored["delta"], stored["meta"]
         if not isinstance(delta, torch.Tensor) or delta.ndim != 2 or delta.shape[0] != len(stored_ids):
             raise ValueError(f"delta of shape {getattr(delta, 'shape', None)} for {len(stored_ids)} IDs")
@@ -55,4 +57,6 @@ def load_noise(path: str | Path, ids: tuple[str, ...] | list[str]) -> tuple[torc
     if missing:
         raise KeyError(f"{path}: no noise for {len(missing)} clip(s), e.g. {missing[0]!r}")
     rows = torch.tensor([position[i] for i in ids], dtype=torch.long)
+    if len(rows) and torch.equal(rows, torch.arange(rows[0], rows[0] + len(rows))):
+        return delta[rows[0] : rows[0] + len(rows)], meta
     return delta[rows], meta

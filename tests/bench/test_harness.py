@@ -85,6 +85,9 @@ def test_damaged_cache_files_are_redone_not_fatal(tmp_path, capsys):
     path = tmp_path / "noise.pt"
     save_noise(path, ["a", "b"], torch.zeros(2, 4), {"rounds": 1})
     assert load_noise(path, ["b"])[0].shape == (1, 4)
+    save_noise(path, ["a", "b", "c"], torch.arange(12.0).reshape(3, 4), {"rounds": 1})
+    assert torch.equal(load_noise(path, ["b", "c"])[0], torch.arange(4.0, 12.0).reshape(2, 4))  # a run: a view
+    assert torch.equal(load_noise(path, ["c", "a"])[0], torch.tensor([[8.0, 9, 10, 11], [0, 1, 2, 3]]))
     for damage in (path.read_bytes()[:50], b"", b"not a torch file"):
         path.write_bytes(damage)
         with pytest.raises(CorruptNoiseFile, match="cannot be read as noise"):

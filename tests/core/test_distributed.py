@@ -22,7 +22,7 @@ import torch
 import torch.distributed as dist
 
 from core.noise.distributed import GlobalBatchNorm, Ranks, with_global_batchnorm
-from core.noise.minmin import _rows_of_uniform
+from core.noise.minmin import _fill_uniform
 from tests.core.test_protect import make_dataset, read_rows, run, speechlike, write_tiny_config
 
 REPO = Path(__file__).resolve().parents[2]
@@ -67,7 +67,9 @@ def test_a_rank_draws_its_rows_of_the_one_process_noise_init() -> None:
     whole = torch.Generator().manual_seed(3)
     expected, after = torch.rand((2500, 7), generator=whole), torch.rand(4, generator=whole)
     part = torch.Generator().manual_seed(3)
-    assert torch.equal(_rows_of_uniform(part, 1100, 1300, 2500, 7), expected[1100:2400])
+    rows = torch.empty(1300, 7)
+    _fill_uniform(part, rows, 1100, 2500)  # drawn 1024 rows at a time
+    assert torch.equal(rows, expected[1100:2400])
     assert torch.equal(torch.rand(4, generator=part), after)  # the batch order that follows is the same
 
 
@@ -132,11 +134,12 @@ def test_protect_under_torchrun_writes_every_file_once_and_one_process_resumes_i
     in_dir, out_dir = tmp_path / "in", tmp_path / "out"
     make_dataset(in_dir)
     config = write_tiny_config(tmp_path)
-    done = launch(["-m", "core", "protect", str(in_dir), str(out_dir), "--config", str(config), "--no-progress", "--no-perceptual"], 2)
+    command = ["-m", "core", "protect", str(in_dir), str(out_dir), "--config", str(config), "--no-progress", "--no-perceptual"]
+    done = launch([*command, "--work", "disk"], 2)  # each rank's arrays memory-mapped in a folder of its own
     assert "2 processes" in done.stderr and "protected 6," in done.stdout and "skipped 2" in done.stdout
     rows = read_rows(out_dir)
     assert sorted(r["status"] for r in rows.values()).count("protected") == 6 and len(rows) == 8
-    assert not list((out_dir / ".protect").glob("*checkpoint*"))
+    assert not list((out_dir / ".protect").glob("*checkpoint*")) and not list((out_dir / ".protect").glob("work*"))
     again = run(in_dir, out_dir, config)  # the rank count is not part of the noise's key
     assert again.reused == 6 and again.protected == 0 and again.noise_reused
 

@@ -9,6 +9,7 @@ from core.models import Ensemble, build_model, build_surrogate
 from core.budgets.band import band_limit
 from core.noise import MinMinConfig, descend, generate, project
 from core.noise.minmin import _classwise_round, adversarial_view
+from core.workspace import IN_MEMORY, Workspace
 
 
 def linear_surrogate(t: int) -> nn.Module:
@@ -78,18 +79,20 @@ def test_generate_with_fixed_surrogate_gives_exact_error_minimizing_noise():
 
 
 @pytest.mark.parametrize("classwise", [False, True])
-def test_generate_respects_budget_and_range_and_is_deterministic(classwise):
+def test_generate_respects_budget_and_range_and_is_deterministic(classwise, tmp_path):
+    """...and keeping its arrays in memory-mapped files (core.workspace) changes nothing."""
     x = speech_like(20, 8000) * 2.4  # some samples near +-1, so the [-1, 1] clamp matters
     x = x.clamp(-1, 1)
     y = torch.arange(20) % 4
     budget = SegmentMask(0.13, segment_samples=500)
     config = MinMinConfig(steps=3, train_steps=2, max_rounds=2, batch_size=8, noise_batch_size=8, classwise=classwise, seed=3)
 
-    def run():
+    def run(workspace=IN_MEMORY):
         torch.manual_seed(0)
-        return generate(build_model("m5", 4), x, y, budget, config, n_classes=4, progress=False)
+        return generate(build_model("m5", 4), x, y, budget, config, n_classes=4, progress=False, workspace=workspace)
 
-    a, b = run(), run()
+    a, b = run(), run(Workspace(tmp_path / "work"))
+    assert sorted(p.name for p in (tmp_path / "work").iterdir()) == ["delta.npy", "eps.npy"]
     eps = budget.eps(x)
     assert (a.delta.abs() <= eps + 1e-7).all()
     assert ((x + a.delta).abs() <= 1.0 + 1e-7).all()

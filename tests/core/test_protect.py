@@ -90,10 +90,10 @@ def rows_key(out_dir: Path) -> str:
     return key
 
 
-def run(in_dir: Path, out_dir: Path, config: Path) -> ProtectSummary:
+def run(in_dir: Path, out_dir: Path, config: Path, work: str = "auto") -> ProtectSummary:
     cfg = load_config(str(config))
     budget, minmin = budget_from_dict(cfg.budget), cfg.generation.minmin()
-    return protect_folder(in_dir, out_dir, budget, minmin, cfg.generation.surrogate, progress=False)
+    return protect_folder(in_dir, out_dir, budget, minmin, cfg.generation.surrogate, progress=False, work=work)
 
 
 @pytest.fixture(scope="module")
@@ -339,8 +339,38 @@ def test_min_min_that_would_not_fit_in_memory_is_refused_before_it_starts(first_
     in_dir, _, config, _, _ = first_run
     monkeypatch.setattr(make_module, "available_memory_bytes", lambda: 10 * 2**20)
     monkeypatch.setattr(protect_module, "make_noise", lambda *a, **k: pytest.fail("noise work began"))
-    with pytest.raises(ValueError, match=r"min-min over \d+ windows .* needs about .* GiB and this machine has 0.0 GiB available"):
-        run(in_dir, tmp_path / "out", config)
+    with pytest.raises(ValueError, match=r"min-min over \d+ windows .* needs about .* GiB and this machine has 0.0 GiB available; keep its arrays on disk"):
+        run(in_dir, tmp_path / "out", config, work="memory")
+
+
+def test_arrays_that_do_not_fit_in_memory_go_to_disk_with_the_same_result(first_run, tmp_path, monkeypatch) -> None:
+    """auto spills min-min's arrays to memory-mapped files when memory is short (here: said to
+    be 10 MiB); the files written hold exactly the samples of the in-memory run, and the work
+    folder is gone afterwards."""
+    in_dir, out_dir, config, _, _ = first_run
+    monkeypatch.setattr(make_module, "available_memory_bytes", lambda: 10 * 2**20)
+    seen = []
+    real_make_noise = protect_module.make_noise
+
+    def spy(*args, **kwargs):
+        seen.append(kwargs["workspace"].folder)
+        assert sorted(p.name for p in kwargs["workspace"].folder.iterdir()) == ["held.npy", "windows.f32"]
+        return real_make_noise(*args, **kwargs)
+
+    monkeypatch.setattr(protect_module, "make_noise", spy)
+    summary = run(in_dir, tmp_path / "out", config)
+    assert summary.protected == len(FILES) and seen == [tmp_path / "out" / ".protect" / "work"]
+    assert not seen[0].exists()
+    for rel in FILES:  # samples, not bytes: a float WAV's PEAK chunk holds the time it was written
+        assert np.array_equal(sf.read(tmp_path / "out" / rel)[0], sf.read(out_dir / rel)[0]), rel
+
+
+def test_a_disk_that_cannot_hold_the_arrays_is_refused_before_reading(first_run, tmp_path, monkeypatch) -> None:
+    in_dir, _, config, _, _ = first_run
+    monkeypatch.setattr(protect_module.shutil, "disk_usage", lambda path: shutil._ntuple_diskusage(1, 1, 0))
+    monkeypatch.setattr(protect_module, "read_sources", lambda *a, **k: pytest.fail("reading began"))
+    with pytest.raises(ValueError, match=r"need about .* GiB on disk .* and that disk has 0.0 GiB free"):
+        run(in_dir, tmp_path / "out", config, work="disk")
 
 
 def test_protecting_does_not_load_scikit_learn() -> None:
