@@ -37,11 +37,13 @@ class Workspace:
         self.folder.mkdir(parents=True, exist_ok=True)
         return np.lib.format.open_memmap(self.folder / f"{name}.npy", mode="w+", dtype=dtype, shape=shape)
 
-    def tensor(self, name: str, shape: tuple[int, ...], device: torch.device) -> torch.Tensor:
-        """A zero float32 tensor on `device`; on the CPU backed by `zeros` (a GPU holds its own)."""
+    def tensor(
+        self, name: str, shape: tuple[int, ...], device: torch.device, dtype: torch.dtype = torch.float32
+    ) -> torch.Tensor:
+        """A zero tensor on `device`; on the CPU backed by `zeros` (a GPU holds its own)."""
         if torch.device(device).type != "cpu" or self.folder is None:
-            return torch.zeros(shape, dtype=torch.float32, device=device)
-        return torch.from_numpy(self.zeros(name, shape))
+            return torch.zeros(shape, dtype=dtype, device=device)
+        return torch.from_numpy(self.zeros(name, shape, torch.empty(0, dtype=dtype).numpy().dtype))
 
     def path(self, name: str) -> Path:
         """A file in the folder for data the caller writes itself (on disk only)."""

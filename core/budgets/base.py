@@ -41,7 +41,7 @@ def eps_in_batches(
     """budget.eps(x) [N, T] in a tensor of its own (free to change in place, from `workspace`),
     computed `batch` clips at a time (eps is per clip, so the result is the same; the memory is
     that of one batch's intermediates)."""
-    eps = workspace.tensor("eps", tuple(x.shape), x.device)
+    eps = workspace.tensor("eps", tuple(x.shape), x.device, x.dtype)
     for lo in range(0, len(x), batch):
         eps[lo : lo + batch] = budget.eps(x[lo : lo + batch])
     return eps
@@ -57,7 +57,7 @@ def noise_power_limit(
     if method is None:
         return None
     first = method(x[:batch])
-    limit = workspace.tensor("limit", (len(x), *first.shape[1:]), x.device)
+    limit = workspace.tensor("limit", (len(x), *first.shape[1:]), x.device, first.dtype)
     limit[: len(first)] = first
     for lo in range(batch, len(x), batch):
         limit[lo : lo + batch] = method(x[lo : lo + batch])
