@@ -15,6 +15,7 @@ from core.defenses.base import Defense
 from core.defenses.codec import AacRoundTrip, CodecRoundTrip, Mp3RoundTrip, OpusRoundTrip, codec_round_trip
 from core.defenses.denoise import Denoise, denoise
 from core.defenses.encoder_probe import EncoderProbe
+from core.defenses.equalize import Equalize, equalize
 from core.defenses.gaussian_noise import GaussianNoise, add_gaussian_noise
 from core.defenses.lowpass import LowPass, lowpass
 from core.defenses.mulaw import MuLaw, mulaw_round_trip
@@ -35,6 +36,7 @@ DEFENSES.register("lowpass")(LowPass)
 DEFENSES.register("mulaw")(MuLaw)
 DEFENSES.register("gaussian_noise")(GaussianNoise)
 DEFENSES.register("denoise")(Denoise)
+DEFENSES.register("equalize")(Equalize)
 
 
 def defense_from_dict(spec: dict[str, Any]) -> Defense:
@@ -57,4 +59,4 @@ def canonical_spec(spec: dict[str, Any]) -> dict[str, Any]:
     return {"kind": spec["kind"], **dataclasses.asdict(defense_from_dict(spec))}
 
 
-__all__ = ["DEFENSES", "AdversarialTraining", "Defense", "EncoderProbe", "PartialProtection", "TrainingAugment", "canonical_spec", "ResampleRoundTrip", "defense_from_dict", "resample_round_trip", "AacRoundTrip", "CodecRoundTrip", "Denoise", "GaussianNoise", "LowPass", "Mp3RoundTrip", "MuLaw", "OpusRoundTrip", "add_gaussian_noise", "codec_round_trip", "denoise", "lowpass", "mulaw_round_trip"]
+__all__ = ["DEFENSES", "AdversarialTraining", "Defense", "EncoderProbe", "Equalize", "PartialProtection", "TrainingAugment", "canonical_spec", "ResampleRoundTrip", "defense_from_dict", "resample_round_trip", "AacRoundTrip", "CodecRoundTrip", "Denoise", "GaussianNoise", "LowPass", "Mp3RoundTrip", "MuLaw", "OpusRoundTrip", "add_gaussian_noise", "codec_round_trip", "denoise", "equalize", "lowpass", "mulaw_round_trip"]

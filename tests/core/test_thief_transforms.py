@@ -1,4 +1,4 @@
-"""Thief transforms: codecs (mp3, opus, aac), low-pass, mu-law, Gaussian noise, denoise."""
+"""Thief transforms: codecs (mp3, opus, aac), low-pass, mu-law, Gaussian noise, denoise, equalize."""
 
 import math
 
@@ -18,13 +18,14 @@ from core.defenses import (
     codec_round_trip,
     defense_from_dict,
     denoise,
+    equalize,
     lowpass,
     mulaw_round_trip,
 )
 from core.defenses.codec import best_lag, codec_delay_samples
 
 SR = 16000
-KINDS = ["mp3", "opus", "aac", "lowpass", "mulaw", "gaussian_noise", "denoise"]
+KINDS = ["mp3", "opus", "aac", "lowpass", "mulaw", "gaussian_noise", "denoise", "equalize"]
 CORE = slice(2000, 14000)  # away from clip edges
 
 
@@ -68,7 +69,7 @@ def test_registry_names_and_defaults():
     assert {"resample", *KINDS} <= set(DEFENSES.names())
     assert defense_from_dict({"kind": "mp3", "bitrate_kbps": 32}) == Mp3RoundTrip(32)
     names = [defense_from_dict({"kind": k}).name for k in KINDS]
-    assert names == ["mp3_64k", "opus_24k", "aac_64k", "lowpass_4000", "mulaw_8bit", "noise_30db", "denoise"]
+    assert names == ["mp3_64k", "opus_24k", "aac_64k", "lowpass_4000", "mulaw_8bit", "noise_30db", "denoise", "equalize"]
     assert OpusRoundTrip(16).name == "opus_16k" and Mp3RoundTrip(32).name == "mp3_32k"
 
 
@@ -132,6 +133,7 @@ def test_codec_delay_is_measured():
         ({"kind": "gaussian_noise", "snr_db": float("nan")}, r"snr_db must be a finite number .* got nan"),
         ({"kind": "gaussian_noise", "snr_db": float("inf")}, r"snr_db must be a finite number .* got inf"),
         ({"kind": "denoise", "prop_decrease": 1.5}, r"prop_decrease .* got 1.5"),
+        ({"kind": "equalize", "smooth_hz": -1}, r"equalize smooth_hz must be a positive finite number in Hz, got -1"),
     ],
 )
 def test_bad_settings_raise_clear_errors(spec, match):
@@ -147,6 +149,26 @@ def test_rate_specific_limits_raise_in_transform():
         AacRoundTrip(128)(x, SR)
     with pytest.raises(ValueError, match=r"opus encoder takes sample_rate_hz in .* got 44100"):
         OpusRoundTrip()(x, 44100)
+    with pytest.raises(ValueError, match=r"equalize smooth_hz must lie in \(0, 8000\) .* got 9000"):
+        defense_from_dict({"kind": "equalize", "smooth_hz": 9000})(x, SR)
+
+
+def test_equalize_undoes_a_static_filter_and_keeps_silence_silent():
+    """Half the clips through a +12 dB bump at 1 kHz: before, their long-term spectra stand
+    12 dB over their twins' there; after, every clip's envelope is within 2 dB of every other's."""
+    from core.defenses.equalize import long_term_spectrum_db
+
+    x = torch.randn(8, SR, generator=torch.Generator().manual_seed(0)) * 0.1
+    freqs = torch.fft.rfftfreq(SR, 1 / SR)
+    bump = 10 ** (12 * torch.exp(-0.5 * ((torch.log2(freqs.clamp(min=1)) - math.log2(1000)) / 0.5) ** 2) / 20)
+    coloured = torch.cat([torch.fft.irfft(torch.fft.rfft(x[:4]) * bump, n=SR), x[4:]])
+    band = slice(5, 250)  # 150 Hz - 7.8 kHz
+    before = long_term_spectrum_db(coloured)[:, band]
+    after = long_term_spectrum_db(equalize(coloured, SR))[:, band]
+    assert (before[:4] - before[4:]).max() > 10
+    assert (after - after.mean(0)).abs().max() < 2.0
+    assert torch.equal(equalize(coloured, SR), equalize(coloured, SR))  # deterministic
+    assert not equalize(torch.zeros(2, SR), SR).any()
 
 
 def test_lowpass_removes_6khz_keeps_1khz():
