@@ -312,7 +312,7 @@ def noise_for(
             ranks=ranks, workspace=workspace,
         )
         del valid
-        save_noise_shards(path, ids, delta, meta, ranks)
+        save_noise_shards(path, ids, delta, meta, ranks, workspace)
         ranks.own(checkpoint).unlink(missing_ok=True)  # the noise is stored: nothing left to resume
     delta = delta.numpy()
     bounds = np.cumsum([0, *counts])

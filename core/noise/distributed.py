@@ -29,6 +29,8 @@ import torch.distributed as dist
 from torch import nn
 from torch.nn.modules.batchnorm import _BatchNorm
 
+from core.workspace import IN_MEMORY, Workspace
+
 T = TypeVar("T")
 
 TIMEOUT = timedelta(hours=6)
@@ -112,18 +114,33 @@ def all_merged(mapping: dict[str, T], ranks: Ranks) -> dict[str, T]:
     return {k: v for part in all_gather(mapping, ranks) for k, v in part.items()}
 
 
-def gather_rows(shard: torch.Tensor, ranks: Ranks) -> torch.Tensor | None:
-    """Every rank's rows [n_r, ...] concatenated in rank order, on rank 0 (CPU); None on the
-    other ranks, which never hold more than their own rows. Gloo gathers equal sizes only, so
-    shards are padded to the largest and cut back."""
+GATHER_ROWS = 256
+"""Rows each rank sends per step of `gather_rows` (256 one-second windows: 16 MB a rank)."""
+
+
+def gather_rows(
+    shard: torch.Tensor, ranks: Ranks, workspace: Workspace = IN_MEMORY, chunk: int = GATHER_ROWS
+) -> torch.Tensor | None:
+    """Every rank's rows [n_r, ...] concatenated in rank order, on rank 0 (CPU, in an array from
+    `workspace`: memory-mapped on disk when the noise would not fit); None on the other ranks.
+    Sent `chunk` rows at a time, so beside the result no rank holds more than its own rows and
+    one chunk from each rank. Gloo gathers equal sizes only, so chunks are zero-padded."""
     if not ranks.distributed:
         return shard
     sizes = all_gather(shard.shape[0], ranks)
-    padded = torch.zeros((max(sizes), *shard.shape[1:]), dtype=shard.dtype)
-    padded[: shard.shape[0]] = shard.cpu()
-    parts = [torch.empty_like(padded) for _ in range(ranks.world)] if ranks.rank == 0 else None
-    dist.gather(padded, parts, dst=0)
-    return None if parts is None else torch.cat([p[:k] for p, k in zip(parts, sizes)])
+    starts = [sum(sizes[:r]) for r in range(ranks.world)]
+    rest = tuple(shard.shape[1:])
+    out = workspace.tensor("gathered", (sum(sizes), *rest), torch.device("cpu"), shard.dtype) if ranks.rank == 0 else None
+    for lo in range(0, max(sizes), chunk):
+        rows = shard[lo : lo + chunk]
+        padded = torch.zeros((chunk, *rest), dtype=shard.dtype)
+        padded[: len(rows)] = rows.cpu()
+        parts = [torch.empty_like(padded) for _ in range(ranks.world)] if out is not None else None
+        dist.gather(padded, parts, dst=0)
+        for r, part in enumerate(parts or []):
+            k = min(max(sizes[r] - lo, 0), chunk)
+            out[starts[r] + lo : starts[r] + lo + k] = part[:k]
+    return out
 
 
 class _SumOverRanks(torch.autograd.Function):

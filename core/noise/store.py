@@ -9,6 +9,7 @@ import torch
 
 from core.atomic import atomic_path
 from core.noise.distributed import Ranks, all_gather, gather_rows
+from core.workspace import IN_MEMORY, Workspace
 
 
 def save_noise(path: str | Path, ids: tuple[str, ...] | list[str], delta: torch.Tensor, meta: dict[str, Any]) -> None:
@@ -20,12 +21,12 @@ def save_noise(path: str | Path, ids: tuple[str, ...] | list[str], delta: torch.
 
 
 def save_noise_shards(
-    path: str | Path, ids: list[str], delta: torch.Tensor, meta: dict[str, Any], ranks: Ranks
+    path: str | Path, ids: list[str], delta: torch.Tensor, meta: dict[str, Any], ranks: Ranks, workspace: Workspace = IN_MEMORY
 ) -> torch.Tensor | None:
     """`save_noise` of every rank's rows (`ids` and `delta` are this rank's) by rank 0, the
-    others waiting until the file exists; returns all the noise on rank 0, None elsewhere
-    (in one process: saves and returns `delta`)."""
-    every = gather_rows(delta, ranks)
+    others waiting until the file exists; returns all the noise on rank 0 (gathered into
+    `workspace`), None elsewhere (in one process: saves and returns `delta`)."""
+    every = gather_rows(delta, ranks, workspace)
     every_id = [i for part in all_gather(list(ids), ranks) for i in part]
     if every is not None:
         save_noise(path, every_id, every, meta)

@@ -4,7 +4,8 @@ each rank saving what it computed under OUT_PREFIX.<rank>.pt.
   one surrogate step: the parameters' gradients after one batch (DDP + GlobalBatchNorm);
   untrained: noise made against the untrained surrogate (noise_first, one round);
   run: two full rounds (history, noise, and how many clips each surrogate training step saw);
-  resumed: one round with a checkpoint, then the second from it.
+  resumed: one round with a checkpoint, then the second from it;
+  gathered: rows of unequal count per rank (5 + 7 with two ranks) gathered 3 at a time.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ from torch.nn import functional as F
 
 from core.budgets import ConstantBudget
 from core.models import M5, build_surrogate
-from core.noise.distributed import init_ranks, with_global_batchnorm
+from core.noise.distributed import gather_rows, init_ranks, with_global_batchnorm
 from core.noise.make import make_noise
 from core.noise.minmin import MinMinConfig
 
@@ -66,6 +67,8 @@ def main(out_prefix: str) -> None:
     checkpoint = Path(f"{out_prefix}.checkpoint.pt")
     noise(checkpoint, min_rounds=1, max_rounds=1)  # a run that stops (is killed) after round 1
     resumed, resumed_history = noise(checkpoint, min_rounds=2, max_rounds=2)
+    rows = torch.arange(12.0).reshape(12, 1).expand(12, 2)
+    gathered = gather_rows(rows[slice(0, 5) if ranks.rank == 0 else slice(5, 12)] if ranks.distributed else rows, ranks, chunk=3)
     torch.save(
         {
             "gradients": gradients,
@@ -77,6 +80,7 @@ def main(out_prefix: str) -> None:
             "resumed": resumed,
             "resumed_history": resumed_history,
             "x": x[own],
+            "gathered": gathered,
         },
         f"{out_prefix}.{ranks.rank}.pt",
     )

@@ -96,6 +96,13 @@ def test_global_batchnorm_keeps_the_layer_names_and_matches_batchnorm_in_one_ran
     torch.testing.assert_close(converted(x), plain(x))
 
 
+def test_rows_of_unequal_shards_are_gathered_in_chunks_in_rank_order(worker_runs) -> None:
+    one, two = worker_runs
+    expected = torch.arange(12.0).reshape(12, 1).expand(12, 2)
+    assert torch.equal(one["gathered"], expected) and torch.equal(two[0]["gathered"], expected)
+    assert two[1]["gathered"] is None
+
+
 def test_one_surrogate_step_of_two_ranks_is_one_process_step(worker_runs) -> None:
     one, two = worker_runs
     scale = max(g.abs().max() for g in one["gradients"].values())
