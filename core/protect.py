@@ -253,14 +253,16 @@ def choose_workspace(
     out_root: Path, seconds: list[float], minmin: MinMinConfig, device: torch.device, work: str, ranks: Ranks
 ) -> Workspace:
     """Where min-min's arrays live for files of these durations (see "Memory"): in memory,
-    or memory-mapped in OUT_DIR/.protect/work (one folder per rank under torchrun). ValueError,
-    before any work, for an unknown mode or a disk that cannot hold them."""
+    or memory-mapped in OUT_DIR/.protect/work (one folder per rank under torchrun; a killed
+    run's is removed first). ValueError, before any work, for an unknown mode or a disk that
+    cannot hold them."""
     if work not in WORK_MODES:
         raise ValueError(f"work must be one of {WORK_MODES}, got {work!r}")
+    folder = ranks.own(out_root / STATE_DIR_NAME / "work")
+    Workspace(folder).remove()  # what a killed run left there
     windows = sum(max(1, math.ceil(s)) for s in seconds)  # each file starts a window of its own
     if work == "memory" or (work == "auto" and fits_in_memory(windows, minmin, device)):
         return IN_MEMORY
-    folder = ranks.own(out_root / STATE_DIR_NAME / "work")
     need, free = windows * WINDOW_BYTES_IN_MINMIN, shutil.disk_usage(out_root).free
     if need > free:
         raise ValueError(

@@ -358,11 +358,18 @@ def test_arrays_that_do_not_fit_in_memory_go_to_disk_with_the_same_result(first_
         return real_make_noise(*args, **kwargs)
 
     monkeypatch.setattr(protect_module, "make_noise", spy)
+    stale = tmp_path / "out" / ".protect" / "work" / "windows.f32"  # left by a killed run
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"stale")
     summary = run(in_dir, tmp_path / "out", config)
     assert summary.protected == len(FILES) and seen == [tmp_path / "out" / ".protect" / "work"]
     assert not seen[0].exists()
     for rel in FILES:  # samples, not bytes: a float WAV's PEAK chunk holds the time it was written
         assert np.array_equal(sf.read(tmp_path / "out" / rel)[0], sf.read(out_dir / rel)[0]), rel
+    stale.parent.mkdir(parents=True)
+    stale.write_bytes(b"stale")
+    assert run(in_dir, tmp_path / "out", config, work="memory").reused == len(FILES)
+    assert not stale.parent.exists()  # a killed run's folder does not outlive the next run
 
 
 def test_a_disk_that_cannot_hold_the_arrays_is_refused_before_reading(first_run, tmp_path, monkeypatch) -> None:
