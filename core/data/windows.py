@@ -86,8 +86,9 @@ class WindowPacker:
         count, starts = _layout(self.lengths)
         if self.file is None:
             windows = np.zeros((count, CLIP_SAMPLES), dtype=np.float32)
+            flat = windows.reshape(-1)
             for audio, at in zip(self.kept, starts):
-                windows.reshape(-1)[at : at + len(audio)] = audio
+                flat[at : at + len(audio)] = audio
             self.kept = []
         else:
             self.file.close()

@@ -542,6 +542,5 @@ class Checkpoint:
         torch.set_rng_state(state["torch_rng"])
         tqdm.write(f"min-min: resuming after round {len(state['history'])} from {self.path}", file=sys.stderr)
         saved_class = state["class_delta"]
-        for lo in range(0, len(delta), 1024):  # a chunk at a time: the saved noise stays on disk
-            delta[lo : lo + 1024] = state["delta"][lo : lo + 1024]
+        delta.copy_(state["delta"])  # from the mapped file: nothing but delta is filled
         return delta, None if saved_class is None else saved_class.to(delta), state["history"]
