@@ -46,19 +46,18 @@ def main(argv: list[str] | None = None) -> int:
     except ValueError as err:
         print(f"error: {err}", file=sys.stderr)
         return 2
-    ranks = init_ranks(device)
-    device = ranks.device(device)
-    log = log_line if ranks.rank == 0 else (lambda message: None)
-    progress = not args.no_progress and ranks.rank == 0
-    torch.set_flush_denormal(True)  # denormal input gradients once tripled a min-min step on CPU
-    cache = Cache(Path(args.out) / "cache")
-    log(f"config {cfg.name} on {device}, {ranks.world} process(es)")
-    for member in configs:
-        train, test = load_split(member.data, progress=progress)
-        start = time.perf_counter()
-        _, meta = noise_for(member, budget_from_dict(member.budget), train, data_fingerprint(train, test), cache, device, progress, log, ranks)
-        log(f"{member.name}: noise {meta['key']} for {len(train)} clips, {meta['rounds']} rounds, {time.perf_counter() - start:.1f} s")
-    ranks.close()
+    with init_ranks(device) as ranks:
+        device = ranks.device(device)
+        log = log_line if ranks.rank == 0 else (lambda message: None)
+        progress = not args.no_progress and ranks.rank == 0
+        torch.set_flush_denormal(True)  # denormal input gradients once tripled a min-min step on CPU
+        cache = Cache(Path(args.out) / "cache")
+        log(f"config {cfg.name} on {device}, {ranks.world} process(es)")
+        for member in configs:
+            train, test = load_split(member.data, progress=progress)
+            start = time.perf_counter()
+            _, meta = noise_for(member, budget_from_dict(member.budget), train, data_fingerprint(train, test), cache, device, progress, log, ranks)
+            log(f"{member.name}: noise {meta['key']} for {len(train)} clips, {meta['rounds']} rounds, {time.perf_counter() - start:.1f} s")
     return 0
 
 

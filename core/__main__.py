@@ -63,7 +63,7 @@ def run_protect(args: argparse.Namespace) -> int:
     if ranks.rank == 0:
         print(f"config {name} ({budget.to_dict()['kind']} budget, {generation.surrogate} surrogate) on {device}"
               + (f", {ranks.world} processes" if ranks.distributed else ""), file=sys.stderr)
-    try:
+    with ranks:
         summary = protect_folder(
             args.in_dir,
             args.out_dir,
@@ -76,8 +76,6 @@ def run_protect(args: argparse.Namespace) -> int:
             ranks=ranks,
             work=args.work,
         )
-    finally:
-        ranks.close()
     if ranks.rank == 0:
         print(summary)
     return 1 if summary.failed else 0  # skipped (unreadable) inputs are not failures; unwritable outputs are

@@ -70,10 +70,24 @@ class Ranks:
         if self.distributed:
             dist.barrier()
 
-    def close(self) -> None:
-        """Leave the process group (torchrun's processes otherwise may abort at exit)."""
+    def close(self, failed: bool = False) -> None:
+        """Leave the process group (torchrun's processes otherwise may abort at exit).
+
+        After a success every rank first waits for all the others, so that none tears down its
+        connections while a peer is still finishing the last collective: a Gloo rank that lost
+        that race aborted at exit once in CI, after every file was written. After a failure a
+        rank leaves at once: the others may wait in a collective it will never join, and
+        torchrun stops them when it exits."""
         if self.distributed and dist.is_initialized():
+            if not failed:
+                dist.barrier()
             dist.destroy_process_group()
+
+    def __enter__(self) -> Ranks:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, *_: object) -> None:
+        self.close(failed=kind is not None)
 
     def device(self, device: torch.device) -> torch.device:
         """A CUDA device without an index becomes this rank's own (torchrun's LOCAL_RANK)."""

@@ -160,3 +160,21 @@ def test_a_rank_whose_share_is_empty_still_takes_part(tmp_path) -> None:
     done = launch(["-m", "core", "protect", str(in_dir), str(tmp_path / "out"), "--config", str(config), "--no-progress", "--no-perceptual"], 3)
     assert "protected 4," in done.stdout and "noise generated for 9 window(s)" in done.stdout
 
+
+
+def test_ranks_leave_together_after_success_and_at_once_after_a_failure(monkeypatch) -> None:
+    calls: list[str] = []
+    monkeypatch.setattr(dist, "is_initialized", lambda: True)
+    monkeypatch.setattr(dist, "barrier", lambda: calls.append("barrier"))
+    monkeypatch.setattr(dist, "destroy_process_group", lambda: calls.append("destroy"))
+    with Ranks(1, 3):
+        pass
+    assert calls == ["barrier", "destroy"]  # nobody tears down while a peer finishes the last collective
+    calls.clear()
+    with pytest.raises(OSError), Ranks(1, 3):
+        raise OSError("disk full")
+    assert calls == ["destroy"]  # the others may wait in a collective this rank never joins
+    calls.clear()
+    with Ranks():
+        pass
+    assert calls == []  # one process: no group to leave
