@@ -78,7 +78,7 @@ def run_protect(args: argparse.Namespace) -> int:
         )
     if ranks.rank == 0:
         print(summary)
-    return 1 if summary.failed else 0  # skipped (unreadable) inputs are not failures; unwritable outputs are
+    return ranks.exit_code(1 if summary.failed else 0)  # skipped (unreadable) inputs are not failures; unwritable outputs are
 
 
 def main(argv: list[str] | None = None) -> int:

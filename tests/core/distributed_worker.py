@@ -85,6 +85,7 @@ def main(out_prefix: str) -> None:
         f"{out_prefix}.{ranks.rank}.pt",
     )
     ranks.close()
+    ranks.exit_code(0)
 
 
 if __name__ == "__main__":

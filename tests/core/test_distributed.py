@@ -178,3 +178,17 @@ def test_ranks_leave_together_after_success_and_at_once_after_a_failure(monkeypa
     with Ranks():
         pass
     assert calls == []  # one process: no group to leave
+
+
+def test_a_rank_ends_with_its_exit_code_and_flushed_output_without_interpreter_shutdown(tmp_path) -> None:
+    script = tmp_path / "end.py"
+    script.write_text(
+        "import atexit, sys\nfrom core.noise.distributed import Ranks\n"
+        "atexit.register(lambda: print('shutdown ran'))\n"
+        "print('summary', end='')\nsys.stderr.write('log')\n"
+        "sys.exit(Ranks(1, 3).exit_code(int(sys.argv[1])))\n"
+    )
+    for code in (0, 3):
+        done = subprocess.run([sys.executable, str(script), str(code)], capture_output=True, text=True, env={**os.environ, "PYTHONPATH": str(REPO)})
+        assert (done.returncode, done.stdout, done.stderr) == (code, "summary", "log")  # nothing lost, no shutdown
+    assert Ranks().exit_code(3) == 3  # one process returns it like any exit code
