@@ -36,6 +36,11 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     p.add_argument("--out", default="runs", help="output root (default: runs)")
     p.add_argument("--quick", action="store_true", help="smoke run on a tiny slice")
     p.add_argument("--no-progress", action="store_true", help="no progress bars")
+    p.add_argument(
+        "--cached-only",
+        action="store_true",
+        help="train and generate nothing: report what the cache holds, leave the other cells empty and list them",
+    )
     return p.parse_args(argv)
 
 
@@ -101,12 +106,12 @@ def run_config(args: argparse.Namespace, out_root: Path) -> int:
     print(f"config {cfg.name} ({cfg.hash()}) on {device}")
     cache = Cache(out_root / "cache")
     if cfg.matrix:
-        results = run_matrix(cfg, cache, device, overrides, progress=not args.no_progress)
+        results = run_matrix(cfg, cache, device, overrides, progress=not args.no_progress, cached_only=args.cached_only)
         results.update(provenance=provenance(), command=command)
         run_dir = new_run_dir(out_root, cfg.name)
         write_matrix(run_dir, results, command)
     else:
-        output = run(cfg, cache, device, progress=not args.no_progress)
+        output = run(cfg, cache, device, progress=not args.no_progress, cached_only=args.cached_only)
         output.results.update(provenance=provenance(), command=command)
         run_dir = new_run_dir(out_root, cfg.name)
         write_run(run_dir, output, command)

@@ -55,15 +55,24 @@ def run_matrix(
     overrides: dict[str, dict[str, Any]] | None = None,
     progress: bool = True,
     log=log_line,
+    cached_only: bool = False,
 ) -> dict[str, Any]:
-    """Run every member; results hold each member's full results and the flat cell list."""
+    """Run every member; results hold each member's full results and the flat cell list.
+    cached_only=True: only what the cache holds; the cells it lacks are under "missing"."""
     members: dict[str, dict[str, Any]] = {}
     timings: dict[str, float] = {}
     for member in member_configs(cfg, overrides):
         log(f"== matrix member {member.name}")
         t0 = time.perf_counter()
-        members[member.name] = run(member, cache, device, progress=progress, log=log, clean_victims=False).results
+        members[member.name] = run(member, cache, device, progress=progress, log=log, clean_victims=False, cached_only=cached_only).results
         timings[f"{member.name}_s"] = time.perf_counter() - t0
+    partial = {}
+    if cached_only:
+        partial["missing"] = [
+            {"config": name, "thief": Condition.parse(m["condition"]).thief, "victim": m["victim"], "seed": m["seed"]}
+            for name, results in members.items()
+            for m in results["missing"]
+        ]
     return {
         "config": cfg.to_dict(),
         "config_hash": cfg.hash(),
@@ -72,4 +81,5 @@ def run_matrix(
         "members": members,
         "device": str(device),
         "timings": timings,
+        **partial,
     }

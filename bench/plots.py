@@ -133,12 +133,12 @@ def pareto_figure(results: dict[str, Any], path: Path) -> bool:
     points = [
         (name, 100 * worst[name][0], m["pesq_wb_mean"], m["stoi_mean"])
         for name, member in results["members"].items()
-        if member["generation"] is not None and (m := member.get("metrics") or {}).get("pesq_wb_mean") is not None
+        if member["generation"] is not None and name in worst and (m := member.get("metrics") or {}).get("pesq_wb_mean") is not None
     ]
     if not points:
         return False
     chance = 100 / len(next(iter(results["members"].values()))["data"]["classes"])
-    clean = next((100 * worst[n][0] for n, member in results["members"].items() if member["generation"] is None), None)
+    clean = next((100 * worst[n][0] for n, member in results["members"].items() if member["generation"] is None and n in worst), None)
     fig, axes = plt.subplots(1, 2, figsize=(11, 4.4), sharey=True)
     for ax, column, label in ((axes[0], 2, "mean PESQ-WB (1-4.64, higher is quieter)"), (axes[1], 3, "mean STOI (0-1, higher is more intelligible)")):
         for k, point in enumerate(sorted(points, key=lambda p: p[column])):

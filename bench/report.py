@@ -104,6 +104,9 @@ def summary_markdown(results: dict[str, Any], command: str) -> str:
     ]
     for row in accuracy_table(results):
         lines.append(f"| {row['condition']} | {row['model']} | {_pct(row['peak'])} | {_pct(row['final'])} |")
+    if results.get("missing"):
+        lines += ["", "**Partial** (`--cached-only`), not in the cache yet: " + ", ".join(
+            f"{m['condition']} {m['victim']} seed {m['seed']}" for m in results["missing"]) + "."]
     gen = results.get("generation")
     if gen:
         last = gen["history"][-1]["accuracy"]
@@ -178,8 +181,9 @@ def worst_cases(results: dict[str, Any]) -> dict[str, tuple[float, str, str]]:
     out = {}
     for c in results["members"]:
         means = {(t, v): sum(p) / len(p) for (cc, t, v), p in groups.items() if cc == c}
-        (thief, victim), worst = max(means.items(), key=lambda kv: kv[1])
-        out[c] = (worst, thief, victim)
+        if means:  # a partial matrix (--cached-only) may have no cell of a member yet
+            (thief, victim), worst = max(means.items(), key=lambda kv: kv[1])
+            out[c] = (worst, thief, victim)
     return out
 
 
@@ -205,6 +209,15 @@ def matrix_markdown(results: dict[str, Any], command: str) -> str:
         "model trained on clean clips under the same thief (what the thief costs), chance is "
         f"{100 / len(data['classes']):.0f}%.",
     ]
+    if "missing" in results:
+        missing = results["missing"]
+        per_config = {c: sum(m["config"] == c for m in missing) for c in configs}
+        lines += [
+            "",
+            f"**Partial** (`--cached-only`): {len(results['cells'])} of {len(results['cells']) + len(missing)} cells are in the "
+            "cache; empty cells are not computed yet, and worst cases are over the computed cells only. Missing: "
+            + (", ".join(f"{c} {n}" for c, n in per_config.items() if n) or "none") + ".",
+        ]
     for victim in cfg["victims"]["models"]:
         lines += ["", f"## Victim {victim}", "", "| thief | " + " | ".join(configs) + " |", "|---" * (len(configs) + 1) + "|"]
         for thief in thieves:
@@ -213,7 +226,7 @@ def matrix_markdown(results: dict[str, Any], command: str) -> str:
                 lines.append(f"| {thief} | " + " | ".join(_cell(v) for v in cells) + " |")
     lines += ["", "## Worst case per config (over thieves and victims, seed means)", "", "| config | worst case % | thief | victim | PESQ-WB | STOI | median SNR dB |", "|---|---|---|---|---|---|---|"]
     worst_of = worst_cases(results)
-    for c in (c for c in configs if results["members"][c]["generation"] is not None):
+    for c in (c for c in configs if results["members"][c]["generation"] is not None and c in worst_of):
         worst, thief, victim = worst_of[c]
         m = results["members"][c].get("metrics") or {}
         lines.append(

@@ -58,11 +58,14 @@ def run(
     progress: bool = True,
     log=log_line,
     clean_victims: bool = True,
+    cached_only: bool = False,
 ) -> RunOutput:
     """Execute one config; returns the results and the tensors for reporting.
 
     clean_victims=False skips the clean condition when there is noise (the leaderboard does
     not score it; the clean reference entry holds it), which saves a quarter of a cold run.
+    cached_only=True trains and generates nothing: victims not in the cache are listed under
+    results["missing"] instead (a long matrix, read while it is being computed).
     """
     torch.set_flush_denormal(True)  # denormal input gradients once tripled a min-min step on CPU
     timings: dict[str, float] = {}
@@ -77,12 +80,12 @@ def run(
     if cfg.has_noise:
         budget = budget_from_dict(cfg.budget)
         t0 = time.perf_counter()
-        delta, generation = noise_for(cfg, budget, train, fingerprint, cache, device, progress, log)
+        delta, generation = noise_for(cfg, budget, train, fingerprint, cache, device, progress, log, generate=not cached_only)
         timings["generation_s"] = time.perf_counter() - t0
 
     conditions = training_sets(cfg, train, delta, generation.get("key"), fingerprint, clean_victims)
     t0 = time.perf_counter()
-    victims, thieves = train_victims(cfg, conditions, train.labels, test, fingerprint, cache, device, progress, log)
+    victims, thieves, missing = train_victims(cfg, conditions, train.labels, test, fingerprint, cache, device, progress, log, cached_only)
     timings["victims_s"] = time.perf_counter() - t0
 
     metrics = None
@@ -118,6 +121,8 @@ def run(
         "device": str(device),
         "timings": timings,
     }
+    if cached_only:
+        results["missing"] = missing
     return RunOutput(results, train, delta, budget)
 
 
@@ -143,11 +148,13 @@ def noise_for(
     progress: bool,
     log,
     ranks: Ranks = Ranks(),
+    generate: bool = True,
 ) -> tuple[torch.Tensor, dict[str, Any]]:
     """Cached noise for (budget, generation settings, data, compute context), else generate
-    and cache it. Under torchrun (`ranks`, see bench.generate) each rank makes the noise of its
-    shard of the clips and returns that; rank 0 stores and returns all of it. The rank count is
-    not in the key: like a CPU thread count, it changes the order of sums, not the recipe."""
+    and cache it (generate=False: a ValueError instead). Under torchrun (`ranks`, see
+    bench.generate) each rank makes the noise of its shard of the clips and returns that;
+    rank 0 stores and returns all of it. The rank count is not in the key: like a CPU thread
+    count, it changes the order of sums, not the recipe."""
     key = noise_cache_key(cfg, budget, fingerprint, device)
     path = cache.path("noise", key, ".pt")
     if path.is_file():
@@ -157,6 +164,8 @@ def noise_for(
             return delta, {**meta, "key": key, "cached": True}
         except CorruptNoiseFile as err:
             log(f"noise: {err}; generating it again")
+    if not generate:
+        raise ValueError(f"{cfg.name}: its noise ({key}) is not in the cache {cache.root}; make it first: python -m bench.generate --config {cfg.name}")
     gen = cfg.generation
     log(f"noise: generating with {gen.surrogate} surrogate on {device} ({budget.to_dict()['kind']} budget)")
     checkpoint = cache.path("noise", key, ".checkpoint.pt")
@@ -246,11 +255,14 @@ def train_victims(
     device: torch.device,
     progress: bool,
     log,
-) -> tuple[dict[str, dict[str, list[dict[str, Any]]]], dict[str, dict[str, Any]]]:
+    cached_only: bool = False,
+) -> tuple[dict[str, dict[str, list[dict[str, Any]]]], dict[str, dict[str, Any]], list[dict[str, Any]]]:
     """({condition: {model: [per-seed result dicts]}}, {condition: its defense spec and
-    preparation time}); each (condition, model, seed) is cached."""
+    preparation time}, [victims not trained]); each (condition, model, seed) is cached.
+    cached_only=True trains none: those not in the cache are the third list."""
     out: dict[str, dict[str, list[dict[str, Any]]]] = {}
     thieves: dict[str, dict[str, Any]] = {}
+    missing: list[dict[str, Any]] = []
     test_x, test_y = test.waveforms.to(device), test.labels.to(device)
     for condition in conditions:
         out[condition.label] = {}
@@ -264,6 +276,10 @@ def train_victims(
             for seed in cfg.victims.seeds:
                 key = victim_cache_key(condition.key, fingerprint, victim, seed, device)
                 found = cache.get_json("victims", key)
+                if found is None and cached_only:
+                    missing.append({"condition": condition.label, "victim": model, "seed": seed})
+                    log(f"victim {condition.label:>18} {model} seed {seed}: not in the cache")
+                    continue
                 if found is None:
                     if train_x is None:
                         t0 = time.perf_counter()
@@ -287,5 +303,6 @@ def train_victims(
                 else:
                     log(f"victim {condition.label:>18} {model} seed {seed}: peak {found['peak']:.3f} (cached)")
                 runs.append(found)
-            out[condition.label][model] = runs
-    return out, thieves
+            if runs:
+                out[condition.label][model] = runs
+    return out, thieves, missing

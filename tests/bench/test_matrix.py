@@ -1,6 +1,7 @@
 """The thief matrix end to end on a tiny slice (`--quick`): every cell, table and heat map."""
 
 import json
+import shutil
 
 import pytest
 
@@ -41,6 +42,29 @@ def test_summary_and_heat_map(matrix_run):
     assert "Worst case per config" in summary
     assert (matrix_run / "matrix.png").read_bytes()[:4] == b"\x89PNG"
     assert (matrix_run / "pareto.png").read_bytes()[:4] == b"\x89PNG"  # worst case against PESQ-WB and STOI
+
+
+def test_a_partial_matrix_is_read_from_the_cache_without_training(matrix_run, tmp_path):
+    shutil.copytree(matrix_run.parent.parent / "cache", tmp_path / "cache")
+    victims = sorted((tmp_path / "cache" / "victims").glob("*.json"))
+    for path in victims[:2]:
+        path.unlink()
+    assert main(["--config", "thieves", "--quick", "--out", str(tmp_path), "--no-progress", "--cached-only"]) == 0
+    assert len(list((tmp_path / "cache" / "victims").glob("*.json"))) == len(victims) - 2  # nothing trained
+    (run_dir,) = (tmp_path / "thieves").iterdir()
+    full, part = (json.loads((d / "results.json").read_text()) for d in (matrix_run, run_dir))
+    assert len(part["missing"]) == 2 and len(part["cells"]) == len(full["cells"]) - 2
+    key = lambda c: (c["config"], c["thief"], c["victim"], c["seed"])  # noqa: E731
+    assert {key(c) for c in part["cells"]} | {key(m) for m in part["missing"]} == {key(c) for c in full["cells"]}
+    assert "**Partial** (`--cached-only`)" in (run_dir / "summary.md").read_text()
+    assert "missing" not in full  # a complete run has no such entry
+
+
+def test_a_report_from_the_cache_says_how_to_make_missing_noise(tmp_path, capsys):
+    assert main(["--config", "dynamic_013", "--quick", "--out", str(tmp_path), "--no-progress", "--cached-only"]) == 2
+    err = capsys.readouterr().err
+    assert "not in the cache" in err and "python -m bench.generate --config dynamic_013" in err
+    assert not (tmp_path / "dynamic_013").exists()  # no run folder for a report that could not be made
 
 
 def test_members_keep_their_budget_and_take_the_matrix_settings():
