@@ -72,7 +72,7 @@ class Ranks:
             dist.barrier()
 
     def close(self, failed: bool = False) -> None:
-        """Leave the process group (torchrun's processes otherwise may abort at exit).
+        """Leave the process group, as torch asks of every process that joined one.
 
         After a success every rank first waits for all the others, so that none tears down its
         connections while a peer is still finishing the last collective. After a failure a rank
@@ -89,8 +89,8 @@ class Ranks:
         Gloo's worker threads release each finished collective's tensors a moment after the
         collective returns, and that needs the GIL. If the interpreter is shutting down by then,
         the thread is killed inside a destructor and the process aborts ("terminate called
-        without an active exception", SIGABRT) after all its work is done: 2-3 runs in 40 of a
-        three-process `core protect` here (core/noise/FINDINGS.md). Ending with os._exit skips
+        without an active exception", SIGABRT) after all its work is done: 5 in 70 three-process
+        `core protect` runs here (core/noise/FINDINGS.md). Ending with os._exit skips
         that shutdown; everything was written and closed before, and stdout and stderr are
         flushed here."""
         if not self.distributed:
