@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import core
+from bench.conditions import NO_THIEF
 
 PACKAGES = ("torch", "numpy", "soundfile", "soxr", "pesq", "pystoi", "matplotlib")
 
@@ -75,6 +76,10 @@ def _pct(s: dict[str, float]) -> str:
 
 def _num(value: float | None, fmt: str) -> str:
     return "n/a" if value is None else format(value, fmt)
+
+
+def _percent(fraction: float | None) -> str:
+    return _num(None if fraction is None else 100 * fraction, ".1f")
 
 
 def _heading(cfg: dict[str, Any], data: dict[str, Any], device: str) -> list[str]:
@@ -233,6 +238,34 @@ def matrix_markdown(results: dict[str, Any], command: str) -> str:
             f"| {c} | {100 * worst:.1f} | {thief} | {victim} | {_num(m.get('pesq_wb_mean'), '.2f')} "
             f"| {_num(m.get('stoi_mean'), '.3f')} | {_num(m.get('snr_db_median'), '.1f')} |"
         )
+    lines += _strongest_thieves(results, groups)
     t = results["timings"]
     lines += ["", "Timings: " + ", ".join(f"{k} {v:.0f} s" for k, v in t.items()), "", f"Command: `{command}`", ""]
     return "\n".join(lines)
+
+
+def _strongest_thieves(results: dict[str, Any], groups: dict[tuple[str, str, str], list[float]]) -> list[str]:
+    """Per protected config and victim family: the thief that restores the most accuracy
+    (seed means), beside the figure without a thief and a clean model's under that thief."""
+    clean = next((c for c, member in results["members"].items() if member["generation"] is None), None)
+    mean = lambda key: sum(groups[key]) / len(groups[key]) if key in groups else None  # noqa: E731
+    lines = [
+        "",
+        "## Which thief restores most (per config and victim family, seed means)",
+        "",
+        "| config | victim | no thief % | strongest thief | its % | clean under it % |",
+        "|---|---|---|---|---|---|",
+    ]
+    for config, member in results["members"].items():
+        if member["generation"] is None:
+            continue
+        for victim in results["config"]["victims"]["models"]:
+            by_thief = {t: m for t in results["thieves"] if t != NO_THIEF and (m := mean((config, t, victim))) is not None}
+            if by_thief:
+                thief = max(by_thief, key=by_thief.get)
+                under = mean((clean, thief, victim)) if clean else None
+                lines.append(
+                    f"| {config} | {victim} | {_percent(mean((config, NO_THIEF, victim)))} | {thief} "
+                    f"| {_percent(by_thief[thief])} | {_percent(under)} |"
+                )
+    return lines

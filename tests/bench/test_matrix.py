@@ -40,6 +40,13 @@ def test_summary_and_heat_map(matrix_run):
         assert f"## Victim {victim}" in summary
     assert "| mp3_32k |" in summary and "| clean | constant_008 | dynamic_013 | dynamic_018_inband |" in summary
     assert "Worst case per config" in summary
+    r = json.loads((matrix_run / "results.json").read_text())
+    peak = {(c["config"], c["thief"], c["victim"]): c["peak"] for c in r["cells"]}
+    thieves = [t for t in r["thieves"] if t != NO_THIEF]
+    strongest = max(thieves, key=lambda t: peak[("dynamic_013", t, "m5")])  # the row the summary must name
+    row = f"| dynamic_013 | m5 | {100 * peak[('dynamic_013', NO_THIEF, 'm5')]:.1f} | {strongest} | {100 * peak[('dynamic_013', strongest, 'm5')]:.1f} | {100 * peak[('clean', strongest, 'm5')]:.1f} |"
+    assert "## Which thief restores most" in summary and row in summary
+    assert "| clean | m5 |" not in summary  # the clean member has nothing to restore
     assert (matrix_run / "matrix.png").read_bytes()[:4] == b"\x89PNG"
     assert (matrix_run / "pareto.png").read_bytes()[:4] == b"\x89PNG"  # worst case against PESQ-WB and STOI
 
