@@ -120,7 +120,7 @@ def matrix_figure(results: dict[str, Any], path: Path) -> None:
         ax.set_yticks(range(len(thieves)), thieves if ax is axes[0][0] else [""] * len(thieves), fontsize=8)
         ax.set_title(f"victim {victim}", fontsize=10)
     fig.colorbar(image, ax=axes[0].tolist(), label="peak clean-test accuracy (%)", shrink=0.8)
-    if "missing" in results:  # --cached-only: say that blank cells are not computed yet
+    if results.get("missing"):  # --cached-only: say that blank cells are not computed yet
         done = len(results["cells"])
         fig.suptitle(f"partial: {done} of {done + len(results['missing'])} cells computed, blank ones not yet", fontsize=10)
     fig.savefig(path, dpi=110, bbox_inches="tight")

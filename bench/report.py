@@ -214,7 +214,7 @@ def matrix_markdown(results: dict[str, Any], command: str) -> str:
         "model trained on clean clips under the same thief (what the thief costs), chance is "
         f"{100 / len(data['classes']):.0f}%.",
     ]
-    if "missing" in results:
+    if results.get("missing"):
         missing = results["missing"]
         per_config = {c: sum(m["config"] == c for m in missing) for c in configs}
         lines += [
