@@ -1,14 +1,17 @@
 """A content-addressed cache of finished work (noise, victim results), so an interrupted
-or repeated run reuses what is done. Keys are hashes of everything the result depends on."""
+or repeated run reuses what is done. Keys are hashes of everything the result depends on,
+one per cache format still read (core.hashing.cache_keys), newest first."""
 
 from __future__ import annotations
 
 import json
+import os
+import shutil
 import sys
 from pathlib import Path
 from typing import Any
 
-from core.atomic import remove_stale_temporaries, write_text_atomic
+from core.atomic import atomic_path, remove_stale_temporaries, write_text_atomic
 
 
 class Cache:
@@ -21,11 +24,30 @@ class Cache:
     def path(self, kind: str, key: str, suffix: str) -> Path:
         return self.root / kind / f"{key}{suffix}"
 
-    def get_json(self, kind: str, key: str) -> Any | None:
+    def find(self, kind: str, keys: tuple[str, ...], suffix: str) -> Path | None:
+        """The entry stored under the first of `keys` that has one, as a path under keys[0]
+        (an entry found under an older format's key is linked there, and stays where it was
+        for code that still reads that format); None when there is none."""
+        newest = self.path(kind, keys[0], suffix)
+        for key in keys:
+            path = self.path(kind, key, suffix)
+            if path.is_file():
+                if path != newest:
+                    try:
+                        os.link(path, newest)
+                    except FileExistsError:
+                        pass
+                    except OSError:  # a file system without hard links
+                        with atomic_path(newest) as tmp:
+                            shutil.copyfile(path, tmp)
+                return newest
+        return None
+
+    def get_json(self, kind: str, keys: tuple[str, ...]) -> Any | None:
         """The stored value, or None when there is none or it cannot be read (a damaged
         file is reported on stderr and then counts as missing, so the work is redone)."""
-        path = self.path(kind, key, ".json")
-        if not path.is_file():
+        path = self.find(kind, keys, ".json")
+        if path is None:
             return None
         try:
             return json.loads(path.read_text(encoding="utf-8"))

@@ -126,15 +126,9 @@ class BenchConfig:
         return bool(self.budget) and self.budget.get("kind") != "none"
 
     def to_dict(self) -> dict[str, Any]:
-        """Plain data (hashed for cache keys and the leaderboard protocol); the generation
-        settings come from MinMinConfig.to_dict, which leaves out the options that are off."""
-        data = json.loads(json.dumps(dataclasses.asdict(self)))
-        data["generation"] = self.generation.to_dict()
-        if not self.matrix:  # a plain config hashes as it did before matrices existed
-            del data["matrix"]
-        if not self.victims.thieves:  # ... and as before per-model thieves existed
-            del data["victims"]["thieves"]
-        return data
+        """Plain data, every setting written out (hashed for the leaderboard protocol; cache
+        keys take the generation section)."""
+        return json.loads(json.dumps(dataclasses.asdict(self)))
 
     def hash(self) -> str:
         return stable_hash(self.to_dict())

@@ -21,7 +21,7 @@ from bench.data import data_fingerprint, load_split
 from core.budgets import Budget, budget_from_dict
 from core.data import ClipSet
 from core.defenses import Defense, canonical_spec, defense_from_dict
-from core.hashing import compute_context, stable_hash
+from core.hashing import READ_FORMATS, cache_key, cache_keys, compute_context, stable_hash
 from core.metrics import budget_bands, summarize
 from core.noise import CorruptNoiseFile, load_noise
 from core.noise.distributed import Ranks
@@ -83,7 +83,7 @@ def run(
         delta, generation = noise_for(cfg, budget, train, fingerprint, cache, device, progress, log, generate=not cached_only)
         timings["generation_s"] = time.perf_counter() - t0
 
-    conditions = training_sets(cfg, train, delta, generation.get("key"), fingerprint, clean_victims)
+    conditions = training_sets(cfg, train, delta, generation.get("keys"), fingerprint, clean_victims)
     t0 = time.perf_counter()
     victims, thieves, missing = train_victims(cfg, conditions, train.labels, test, fingerprint, cache, device, progress, log, cached_only)
     timings["victims_s"] = time.perf_counter() - t0
@@ -126,16 +126,19 @@ def run(
     return RunOutput(results, train, delta, budget)
 
 
-def noise_cache_key(cfg: BenchConfig, budget: Budget, fingerprint: str, device: torch.device) -> str:
-    """Cache key of a config's noise: budget, generation settings, data and compute context."""
-    recipe = {"budget": budget.to_dict(), "generation": cfg.to_dict()["generation"], "data": fingerprint}
-    return stable_hash({**recipe, "context": compute_context(device)})
+def noise_cache_keys(cfg: BenchConfig, budget: Budget, fingerprint: str, device: torch.device) -> tuple[str, ...]:
+    """Cache keys of a config's noise (one per cache format read, newest first): budget,
+    generation settings, data and compute context."""
+    return cache_keys({"budget": budget.to_dict(), "generation": cfg.generation.to_dict(), "data": fingerprint}, device)
 
 
-def victim_cache_key(train_key: str, test_fingerprint: str, victim: VictimConfig, seed: int, device: torch.device) -> str:
-    """Cache key of one victim: its training set, test set, recipe, seed and compute context."""
-    recipe = {"train": train_key, "test": test_fingerprint, "victim": victim.to_dict(), "seed": seed}
-    return stable_hash({**recipe, "context": compute_context(device)})
+def victim_cache_keys(
+    train_keys: tuple[str, ...], test_fingerprint: str, victim: VictimConfig, seed: int, device: torch.device
+) -> tuple[str, ...]:
+    """Cache keys of one victim (one per cache format read, newest first): its training set
+    (`train_keys`, that set's key in each format), test set, recipe, seed and compute context."""
+    recipe = {"test": test_fingerprint, "victim": victim.to_dict(), "seed": seed}
+    return tuple(cache_key({**recipe, "train": train}, device, f) for train, f in zip(train_keys, READ_FORMATS))
 
 
 def noise_for(
@@ -155,15 +158,17 @@ def noise_for(
     bench.generate) each rank makes the noise of its shard of the clips and returns that;
     rank 0 stores and returns all of it. The rank count is not in the key: like a CPU thread
     count, it changes the order of sums, not the recipe."""
-    key = noise_cache_key(cfg, budget, fingerprint, device)
-    path = cache.path("noise", key, ".pt")
-    if path.is_file():
+    keys = noise_cache_keys(cfg, budget, fingerprint, device)
+    key = keys[0]
+    path = cache.find("noise", keys, ".pt")
+    if path is not None:
         try:
             delta, meta = load_noise(path, train.ids)
             log(f"noise: reused {path} ({meta['rounds']} rounds)")
-            return delta, {**meta, "key": key, "cached": True}
+            return delta, {**meta, "key": key, "keys": keys, "cached": True}
         except CorruptNoiseFile as err:
             log(f"noise: {err}; generating it again")
+    path = cache.path("noise", key, ".pt")
     if not generate:
         raise ValueError(f"{cfg.name}: its noise ({key}) is not in the cache {cache.root}; make it first: python -m bench.generate --config {cfg.name}")
     gen = cfg.generation
@@ -195,17 +200,18 @@ def noise_for(
     }
     every = save_noise_shards(path, list(train.ids[shard]), delta, meta, ranks)
     ranks.own(checkpoint).unlink(missing_ok=True)  # the noise is stored: nothing left to resume
-    return delta if every is None else every, {**meta, "key": key, "cached": False}
+    return delta if every is None else every, {**meta, "key": key, "keys": keys, "cached": False}
 
 
 @dataclass(frozen=True)
 class TrainingSet:
     """What one group of victims trains on: the config's clips (clean, or poisoned by its
-    noise) as a thief would use them. `make` builds the clips only when a victim needs them
-    (a codec pass over the whole set takes a while, and cached victims need none)."""
+    noise) as a thief would use them, with its key in each cache format read (victim keys
+    hash it). `make` builds the clips only when a victim needs them (a codec pass over the
+    whole set takes a while, and cached victims need none)."""
 
     label: str
-    key: str
+    keys: tuple[str, ...]
     defense: Defense | None
     spec: dict[str, Any] | None
     make: Callable[[], torch.Tensor]
@@ -215,7 +221,7 @@ def training_sets(
     cfg: BenchConfig,
     train: ClipSet,
     delta: torch.Tensor | None,
-    noise_key: str | None,
+    noise_keys: tuple[str, ...] | None,
     fingerprint: str,
     clean_victims: bool,
 ) -> list[TrainingSet]:
@@ -223,20 +229,21 @@ def training_sets(
     (poisoned when there is noise) as it is and under each of the config's defenses:
     'poisoned', 'poisoned+mp3_32k', ...; for a noiseless config 'clean+mp3_32k', ..."""
     clean = train.waveforms
+    clean_keys = tuple("clean:" + fingerprint for _ in READ_FORMATS)
     sets = []
     if clean_victims or delta is None:
-        sets.append(TrainingSet(Condition("clean").label, "clean:" + fingerprint, None, None, lambda: clean))
+        sets.append(TrainingSet(Condition("clean").label, clean_keys, None, None, lambda: clean))
     if delta is None:
-        base, base_key, own = "clean", "clean:" + fingerprint, (lambda: clean)
+        base, base_keys, own = "clean", clean_keys, (lambda: clean)
     else:
-        base, base_key, own = "poisoned", "poisoned:" + noise_key, (lambda: clean + delta)
-        sets.append(TrainingSet(base, base_key, None, None, own))
+        base, base_keys, own = "poisoned", tuple("poisoned:" + k for k in noise_keys), (lambda: clean + delta)
+        sets.append(TrainingSet(base, base_keys, None, None, own))
     for raw in cfg.defenses:
         defense, spec = defense_from_dict(raw), canonical_spec(raw)
         sets.append(
             TrainingSet(
                 Condition(base, defense.name).label,
-                f"{base_key}+{stable_hash(spec)}",
+                tuple(f"{k}+{stable_hash(spec)}" for k in base_keys),
                 defense,
                 spec,
                 lambda d=defense: d.prepare(own(), clean, train.sample_rate_hz),
@@ -274,8 +281,8 @@ def train_victims(
             victim = cfg.victims.victim(model)
             runs = []
             for seed in cfg.victims.seeds:
-                key = victim_cache_key(condition.key, fingerprint, victim, seed, device)
-                found = cache.get_json("victims", key)
+                keys = victim_cache_keys(condition.keys, fingerprint, victim, seed, device)
+                found = cache.get_json("victims", keys)
                 if found is None and cached_only:
                     missing.append({"condition": condition.label, "victim": model, "seed": seed})
                     log(f"victim {condition.label:>18} {model} seed {seed}: not in the cache")
@@ -298,7 +305,7 @@ def train_victims(
                         desc=f"{condition.label} {model} seed {seed}",
                     )
                     found = {**result.to_dict(), "computed": computed_on(device)}
-                    cache.put_json("victims", key, found)
+                    cache.put_json("victims", keys[0], found)
                     log(f"victim {condition.label:>18} {model} seed {seed}: peak {found['peak']:.3f} final {found['final']:.3f} ({found['seconds']:.0f} s)")
                 else:
                     log(f"victim {condition.label:>18} {model} seed {seed}: peak {found['peak']:.3f} (cached)")

@@ -71,7 +71,7 @@ from core.budgets.band import NYQUIST_HZ, written_cutoff
 from core.budgets.base import Budget
 from core.data.audio_io import AudioError, fix_length, read_audio, read_audio_info, read_blocks
 from core.data.class_folders import list_audio_files
-from core.hashing import compute_context, stable_hash
+from core.hashing import cache_keys
 from core.data.windows import WINDOWS_FORMAT, WindowPacker, held_samples, stitch, window_count, window_ids
 from core.metrics.recording import METRIC_MAX_S, recording_metrics
 from core.noise import CorruptNoiseFile, MinMinConfig, load_noise
@@ -172,13 +172,14 @@ def class_of(rel: str) -> str | None:
     return parts[0] if len(parts) > 1 else None
 
 
-def noise_key(
+def noise_keys(
     budget: Budget, minmin: MinMinConfig, surrogate: str, digests: dict[str, str], device: torch.device | str
-) -> str:
-    """Hash of what determines the noise: the recipe, every input file's path and bytes, and
-    the compute context (device kind, torch version: core.hashing.compute_context)."""
+) -> tuple[str, ...]:
+    """Hashes of what determines the noise, one per cache format read (newest first,
+    core.hashing.cache_keys): the recipe, every input file's path and bytes, and the compute
+    context (device kind, torch version)."""
     data = {"budget": budget.to_dict(), "minmin": minmin.to_dict(), "surrogate": surrogate, "files": digests}
-    return stable_hash({**data, "windows": WINDOWS_FORMAT, "context": compute_context(device)})
+    return cache_keys({**data, "windows": WINDOWS_FORMAT}, device)
 
 
 def check_full_scale(path: Path) -> None:
@@ -484,16 +485,18 @@ def protect_folder(
     share = ranks.share(seconds) if ranks.distributed else slice(None)
     with choose_workspace(out_root, seconds[share], minmin, torch.device(device), work, ranks) as workspace:
         sources, windows, skipped, digests = read_sources(in_root, rels[share], classes, progress and ranks.rank == 0, workspace)
-        key = noise_key(budget, minmin, surrogate, all_merged(digests, ranks), device)
+        keys = noise_keys(budget, minmin, surrogate, all_merged(digests, ranks), device)
+        key = keys[0]
         done = {
             s.rel
             for s in sources
-            if (row := previous.get(s.rel)) and is_written(row["status"]) and row["noise_key"] == key and (out_root / s.rel).is_file()
+            if (row := previous.get(s.rel)) and is_written(row["status"]) and row["noise_key"] in keys and (out_root / s.rel).is_file()
         }
         to_write = [s for s in sources if s.rel not in done]
         noise, noise_reused = {}, True
         if any(all_gather(bool(to_write), ranks)):
-            path = out_root / STATE_DIR_NAME / f"noise-{key}.pt"
+            stored = [out_root / STATE_DIR_NAME / f"noise-{k}.pt" for k in keys]
+            path = next((p for p in stored if p.is_file()), stored[0])
             device = torch.device(device)
             noise, noise_reused = noise_for(
                 sources, windows, len(classes), budget, minmin, surrogate, path, device, progress, ranks, workspace

@@ -9,7 +9,6 @@ the paper table's noise energy at 4 kHz, leaderboard/README.md).
 
 from __future__ import annotations
 
-from typing import Any
 
 import torch
 
@@ -36,10 +35,10 @@ def check_band_limit(value: float | None) -> None:
         raise ValueError(f"band_limit_hz {problem}")
 
 
-def with_band_limit(data: dict[str, Any], band_limit_hz: float | None) -> dict[str, Any]:
-    """A budget's dict with `band_limit_hz` added only when set, so budgets without one keep
-    the dicts (and the noise cache keys and hashes) they had before band limits existed."""
-    return data if band_limit_hz is None else {**data, "band_limit_hz": float(band_limit_hz)}
+def band_limit_entry(band_limit_hz: float | None) -> float | None:
+    """A budget dict's `band_limit_hz`: the cut-off as a float (4000 and 4000.0 are one
+    budget, with one cache key), None for no limit."""
+    return None if band_limit_hz is None else float(band_limit_hz)
 
 
 def written_cutoff(band_limit_hz: float | None, sample_rate_hz: int) -> float | None:

@@ -7,7 +7,7 @@ from typing import Any
 
 import torch
 
-from core.budgets.band import check_band_limit, with_band_limit
+from core.budgets.band import band_limit_entry, check_band_limit
 from core.budgets.base import check_eps, check_waveforms
 
 
@@ -32,5 +32,4 @@ class ConstantBudget:
         return torch.full_like(x, float(self.eps_linf))
 
     def to_dict(self) -> dict[str, Any]:
-        data: dict[str, Any] = {"kind": "constant", "eps": float(self.eps_linf)}
-        return with_band_limit(data, self.band_limit_hz)
+        return {"kind": "constant", "eps": float(self.eps_linf), "band_limit_hz": band_limit_entry(self.band_limit_hz)}

@@ -14,7 +14,7 @@ from typing import Any
 
 import torch
 
-from core.budgets.band import check_band_limit, with_band_limit
+from core.budgets.band import band_limit_entry, check_band_limit
 from core.budgets.base import check_eps, check_waveforms
 from core.budgets.mask_table import PAPER_TABLE, MaskTable
 
@@ -78,10 +78,10 @@ class Envelope:
         return (interpolated_mask(self.table, level) * self.eps_max).to(x.dtype)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {
+        return {
             "kind": "envelope",
             "eps_max": float(self.eps_max),
             "window_samples": self.window_samples,
             "rows": self.table.to_rows(),
+            "band_limit_hz": band_limit_entry(self.band_limit_hz),
         }
-        return with_band_limit(data, self.band_limit_hz)

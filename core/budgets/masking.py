@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from core.budgets.band import check_band_limit, with_band_limit
+from core.budgets.band import band_limit_entry, check_band_limit
 from core.budgets.base import check_eps, check_waveforms
 from core.budgets.psychoacoustic import allowed_power, masking_threshold_db, project_under_threshold
 from core.numbers import is_finite_number
@@ -73,5 +73,10 @@ class Masking:
         return project_under_threshold(delta, limit, passes)
 
     def to_dict(self) -> dict[str, Any]:
-        data = {"kind": "masking", "margin_db": float(self.margin_db), "eps_max": float(self.eps_max), "iterations": self.iterations}
-        return with_band_limit(data, self.band_limit_hz)
+        return {
+            "kind": "masking",
+            "margin_db": float(self.margin_db),
+            "eps_max": float(self.eps_max),
+            "iterations": self.iterations,
+            "band_limit_hz": band_limit_entry(self.band_limit_hz),
+        }

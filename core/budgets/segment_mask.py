@@ -11,7 +11,7 @@ from typing import Any
 
 import torch
 
-from core.budgets.band import check_band_limit, with_band_limit
+from core.budgets.band import band_limit_entry, check_band_limit
 from core.budgets.base import check_eps, check_waveforms
 from core.budgets.mask_table import PAPER_TABLE, MaskTable
 
@@ -79,11 +79,11 @@ class SegmentMask:
         return per_segment.repeat_interleave(self.segment_samples, dim=1)[:, : x.shape[1]]
 
     def to_dict(self) -> dict[str, Any]:
-        data = {
+        return {
             "kind": "segment_mask",
             "eps_max": float(self.eps_max),
             "segment_samples": self.segment_samples,
             "level": self.level,
             "rows": self.table.to_rows(),
+            "band_limit_hz": band_limit_entry(self.band_limit_hz),
         }
-        return with_band_limit(data, self.band_limit_hz)

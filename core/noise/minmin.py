@@ -24,7 +24,7 @@ from functools import partial
 from pathlib import Path
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Any, ClassVar
+from typing import Any
 
 import torch
 from torch import nn
@@ -116,17 +116,8 @@ class MinMinConfig:
         target_accuracy on x + delta (max_rounds is the loop's own bound)."""
         return record["round"] >= self.min_rounds and record["accuracy"] >= self.target_accuracy
 
-    NEUTRAL: ClassVar[dict[str, Any]] = {"noise_first": False, "augment": False, "rem_radius": 0.0, "rem_steps": 2}
-    """Options added after noise was cached and entries scored, with the value that means
-    "off": `to_dict` (what cache keys and hashes are made of) leaves them out while they
-    hold it, so those keys stay valid."""
-
     def to_dict(self) -> dict:
-        data = asdict(self)
-        for key, neutral in self.NEUTRAL.items():
-            if data[key] == neutral:
-                del data[key]
-        return data
+        return asdict(self)
 
 
 @dataclass

@@ -67,12 +67,12 @@ def test_overrides_are_applied_and_validated():
         load_config("dynamic_013", {"victims": {"epochs": 0}})
 
 
-def test_per_model_thieves_pick_cells_and_leave_other_hashes_alone(tmp_path):
+def test_per_model_thieves_pick_cells(tmp_path):
     text = '[victims]\nmodels = ["m5", "bc_resnet"]\nthieves = { bc_resnet = ["resample"] }\n[[defenses]]\nkind = "resample"\n'
     cfg = load_config(write(tmp_path, text))
     assert cfg.victims.trains_under("m5", "none") and cfg.victims.trains_under("bc_resnet", "resample")
     assert not cfg.victims.trains_under("bc_resnet", "none")
-    assert "thieves" not in load_config("dynamic_013").to_dict()["victims"]  # configs without it hash as before
+    assert load_config("dynamic_013").to_dict()["victims"]["thieves"] == {}
 
 
 def test_hash_is_stable_and_sensitive():

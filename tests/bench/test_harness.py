@@ -79,9 +79,9 @@ def test_damaged_cache_files_are_redone_not_fatal(tmp_path, capsys):
 
     cache = Cache(tmp_path)
     cache.put_json("victims", "k", {"peak": 0.5})
-    assert cache.get_json("victims", "k") == {"peak": 0.5}
+    assert cache.get_json("victims", ("k",)) == {"peak": 0.5}
     cache.path("victims", "k", ".json").write_text('{"peak": 0.')  # cut short
-    assert cache.get_json("victims", "k") is None and "computing it again" in capsys.readouterr().err
+    assert cache.get_json("victims", ("k",)) is None and "computing it again" in capsys.readouterr().err
     path = tmp_path / "noise.pt"
     save_noise(path, ["a", "b"], torch.zeros(2, 4), {"rounds": 1})
     assert load_noise(path, ["b"])[0].shape == (1, 4)
@@ -94,26 +94,35 @@ def test_damaged_cache_files_are_redone_not_fatal(tmp_path, capsys):
             load_noise(path, ["a"])
 
 
+def cache_keys_of(cfg_name: str, device: str = "cpu") -> tuple[tuple[str, ...], ...]:
+    """Noise keys of a config, a victim's keys and the folder tool's noise keys, each one per
+    cache format read."""
+    import torch
+
+    from bench.config import load_config
+    from bench.run import noise_cache_keys, victim_cache_keys
+    from core.budgets import budget_from_dict
+    from core.protect import noise_keys
+    from core.train import VictimConfig
+
+    cfg = load_config(cfg_name)
+    budget = budget_from_dict(cfg.budget)
+    noise = noise_cache_keys(cfg, budget, "fp", torch.device(device))
+    return (
+        noise,
+        victim_cache_keys(tuple("poisoned:" + k for k in noise), "fp", VictimConfig(), 0, torch.device(device)),
+        noise_keys(budget, cfg.generation.minmin(), "m5", {"a.wav": "0" * 64}, device),
+    )
+
+
 def test_cache_keys_change_with_device_torch_version_and_cache_format(monkeypatch):
-    """Noise made on a GPU, or by another torch, or cached in an older format, is never reused."""
+    """Noise made on a GPU, or by another torch, or cached in another format, is never reused."""
     import torch
 
     import core.hashing
-    from bench.config import load_config
-    from bench.run import noise_cache_key, victim_cache_key
-    from core.budgets import budget_from_dict
-    from core.protect import noise_key
-    from core.train import VictimConfig
 
-    cfg = load_config("dynamic_013")
-    budget = budget_from_dict(cfg.budget)
-
-    def keys(device: str) -> tuple[str, str, str]:
-        return (
-            noise_cache_key(cfg, budget, "fp", torch.device(device)),
-            victim_cache_key("poisoned:k", "fp", VictimConfig(), 0, torch.device(device)),
-            noise_key(budget, cfg.generation.minmin(), "m5", {"a.wav": "0" * 64}, device),
-        )
+    def keys(device: str) -> tuple[str, ...]:
+        return tuple(k[0] for k in cache_keys_of("dynamic_013", device))
 
     cpu = keys("cpu")
     assert keys("cpu") == cpu and keys("cpu:0") == cpu  # the kind of device, not its index
@@ -127,7 +136,46 @@ def test_cache_keys_change_with_device_torch_version_and_cache_format(monkeypatc
                 variant = keys("cpu")
             else:
                 m.setattr(core.hashing, "CACHE_FORMAT", core.hashing.CACHE_FORMAT + 1)
+                m.setattr(core.hashing, "READ_FORMATS", (core.hashing.CACHE_FORMAT + 1, 2))
                 variant = keys("cpu")
         assert all(a != b for a, b in zip(variant, cpu)), change
         seen.add(variant)
     assert len(seen) == 4
+
+
+@pytest.mark.parametrize(
+    "cfg_name, noise, folder",
+    [  # keys that the format-2 code (commit fa54cc3) made for these recipes under torch 2.13.0+cpu
+        ("dynamic_013", "e503a55c27c6d602", None),
+        ("dynamic_018_inband", "d716700f9c3adc23", "0377cc14eec9d674"),
+        ("dynamic_018_inband_eot_ens", "5ade49d1309a063c", None),
+    ],
+)
+def test_results_cached_in_format_2_are_still_found(monkeypatch, cfg_name, noise, folder):
+    """Format 3 writes every setting out; its second key per recipe is the one format 2 made
+    (off settings and an unset band limit left out), so older caches are read, not redone."""
+    import torch
+
+    monkeypatch.setattr(torch, "__version__", "2.13.0+cpu")
+    noise_keys, _, folder_keys = cache_keys_of(cfg_name)
+    assert noise_keys[1] == noise and noise_keys[0] != noise
+    if folder is not None:
+        assert folder_keys[1] == folder and folder_keys[0] != folder
+
+
+def test_a_victim_cached_in_format_2_is_found_and_linked_to_its_format_3_key(monkeypatch, tmp_path):
+    import torch
+
+    from bench.cache import Cache
+    from bench.run import victim_cache_keys
+    from core.train import VictimConfig
+
+    monkeypatch.setattr(torch, "__version__", "2.13.0+cpu")
+    keys = victim_cache_keys(("poisoned:k3", "poisoned:k"), "fp", VictimConfig(), 0, torch.device("cpu"))
+    assert keys[1] == "34fb2b900e0ec6b9"  # the format-2 code's key for ("poisoned:k", "fp", VictimConfig(), seed 0)
+    cache = Cache(tmp_path)
+    cache.put_json("victims", keys[1], {"peak": 0.25})
+    assert cache.get_json("victims", keys) == {"peak": 0.25}
+    assert cache.path("victims", keys[0], ".json").is_file()  # now under the new key ...
+    assert cache.path("victims", keys[1], ".json").is_file()  # ... and still where format-2 code looks
+    assert cache.get_json("victims", ("other", "keys")) is None

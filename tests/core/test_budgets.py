@@ -142,14 +142,14 @@ def test_band_limit_is_part_of_the_budget_and_its_dict():
     plain = budget_from_dict({"kind": "segment_mask", "eps_max": 0.13})
     limited = budget_from_dict({"kind": "segment_mask", "eps_max": 0.13, "band_limit_hz": 4000})
     assert plain.band_limit_hz is None and limited.band_limit_hz == 4000.0
-    # Without a limit the dict is exactly what it was before band limits existed (cache keys).
-    assert set(plain.to_dict()) == {"kind", "eps_max", "segment_samples", "level", "rows"}
+    assert set(plain.to_dict()) == {"kind", "eps_max", "segment_samples", "level", "rows", "band_limit_hz"}
+    assert plain.to_dict()["band_limit_hz"] is None  # written out, as every setting (cache format 3)
     assert limited.to_dict() == {**plain.to_dict(), "band_limit_hz": 4000.0}
-    assert budget_from_dict(limited.to_dict()) == limited
+    assert budget_from_dict(limited.to_dict()) == limited and budget_from_dict(plain.to_dict()) == plain
     assert torch.equal(limited.eps(_tone(100)[None]), plain.eps(_tone(100)[None]))  # the L-inf bound is the same
     constant = budget_from_dict({"kind": "constant", "eps": 0.08, "band_limit_hz": 3400.5})
     assert constant.to_dict() == {"kind": "constant", "eps": 0.08, "band_limit_hz": 3400.5}
-    assert ConstantBudget(0.08).to_dict() == {"kind": "constant", "eps": 0.08}
+    assert ConstantBudget(0.08).to_dict() == {"kind": "constant", "eps": 0.08, "band_limit_hz": None}
 
 
 @pytest.mark.parametrize("value", [0, -100, 8000, 9000.0, float("nan"), float("inf"), True, "4000"])

@@ -61,7 +61,8 @@ def test_config_round_trip_band_limit_and_validation():
     budget = budget_from_dict(spec)
     assert budget == Envelope(0.18, PAPER_TABLE, 800, 4000) and budget.to_dict() == {**spec, "band_limit_hz": 4000.0}
     assert budget_from_dict({"kind": "envelope", "eps_max": 0.13}) == Envelope(0.13)
-    assert "band_limit_hz" not in Envelope(0.13).to_dict()
+    assert Envelope(0.13).to_dict()["band_limit_hz"] is None
+    assert budget_from_dict(Envelope(0.13).to_dict()) == Envelope(0.13)
     for bad, message in [
         ({"eps_max": 2.0}, "eps_max must lie in"),
         ({"eps_max": 0.1, "window_samples": 0}, "window_samples must be >= 1"),
