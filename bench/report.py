@@ -200,9 +200,10 @@ def _cell(peaks: list[float] | None) -> str:
 
 
 def matrix_markdown(results: dict[str, Any], command: str) -> str:
-    """One table per victim family (rows: thieves; columns: configs; cells: peak clean-test
-    accuracy %, mean ± std over seeds), each protected config's worst case and the thief
-    behind it, and the configs' perceptual figures."""
+    """All victim families in one table (cells: one figure per family), then one table per
+    family (rows: thieves; columns: configs; cells: peak clean-test accuracy %, mean ± std over
+    seeds), each protected config's worst case and the thief behind it, and the configs'
+    perceptual figures."""
     cfg, thieves = results["config"], results["thieves"]
     configs = list(results["members"])
     groups = cell_means(results["cells"])
@@ -223,7 +224,14 @@ def matrix_markdown(results: dict[str, Any], command: str) -> str:
             "cache; empty cells are not computed yet, and worst cases are over the computed cells only. Missing: "
             + (", ".join(f"{c} {n}" for c, n in per_config.items() if n) or "none") + ".",
         ]
-    for victim in cfg["victims"]["models"]:
+    victims = cfg["victims"]["models"]
+    if len(victims) > 1:
+        lines += ["", f"## All victims (cells: {' / '.join(victims)})", "", "| thief | " + " | ".join(configs) + " |", "|---" * (len(configs) + 1) + "|"]
+        for thief in thieves:
+            rows = [[groups.get((c, thief, v)) for v in victims] for c in configs]
+            if any(p is not None for row in rows for p in row):
+                lines.append(f"| {thief} | " + " | ".join(" / ".join(_cell(p) or "–" for p in row) for row in rows) + " |")
+    for victim in victims:
         lines += ["", f"## Victim {victim}", "", "| thief | " + " | ".join(configs) + " |", "|---" * (len(configs) + 1) + "|"]
         for thief in thieves:
             cells = [groups.get((c, thief, victim)) for c in configs]

@@ -46,6 +46,8 @@ def test_summary_and_heat_map(matrix_run):
     strongest = max(thieves, key=lambda t: peak[("dynamic_013", t, "m5")])  # the row the summary must name
     row = f"| dynamic_013 | m5 | {100 * peak[('dynamic_013', NO_THIEF, 'm5')]:.1f} | {strongest} | {100 * peak[('dynamic_013', strongest, 'm5')]:.1f} | {100 * peak[('clean', strongest, 'm5')]:.1f} |"
     assert "## Which thief restores most" in summary and row in summary
+    glance = " / ".join(f"{100 * peak[('dynamic_013', 'mp3_32k', v)]:.1f}" for v in ("m5", "logmel_cnn", "bc_resnet"))
+    assert "## All victims (cells: m5 / logmel_cnn / bc_resnet)" in summary and f"| {glance} |" in summary
     assert "| clean | m5 |" not in summary  # the clean member has nothing to restore
     assert (matrix_run / "matrix.png").read_bytes()[:4] == b"\x89PNG"
     assert (matrix_run / "pareto.png").read_bytes()[:4] == b"\x89PNG"  # worst case against PESQ-WB and STOI
@@ -63,7 +65,8 @@ def test_a_partial_matrix_is_read_from_the_cache_without_training(matrix_run, tm
     assert len(part["missing"]) == 2 and len(part["cells"]) == len(full["cells"]) - 2
     key = lambda c: (c["config"], c["thief"], c["victim"], c["seed"])  # noqa: E731
     assert {key(c) for c in part["cells"]} | {key(m) for m in part["missing"]} == {key(c) for c in full["cells"]}
-    assert "**Partial** (`--cached-only`)" in (run_dir / "summary.md").read_text()
+    summary = (run_dir / "summary.md").read_text()
+    assert "**Partial** (`--cached-only`)" in summary and ("– / " in summary or " / –" in summary)  # a missing cell
     assert "missing" not in full  # a complete run has no such entry
 
 
