@@ -57,7 +57,7 @@ def main(argv: list[str] | None = None) -> int:
             train, test = load_split(member.data, progress=progress)
             start = time.perf_counter()
             _, meta = noise_for(member, budget_from_dict(member.budget), train, data_fingerprint(train, test), cache, device, progress, log, ranks)
-            log(f"{member.name}: noise {meta['key']} for {len(train)} clips, {meta['rounds']} rounds, {time.perf_counter() - start:.1f} s")
+            log(f"{member.name}: noise {meta['keys'][0]} for {len(train)} clips, {meta['rounds']} rounds, {time.perf_counter() - start:.1f} s")
     return ranks.exit_code(0)
 
 

@@ -165,7 +165,7 @@ def noise_for(
         try:
             delta, meta = load_noise(path, train.ids)
             log(f"noise: reused {path} ({meta['rounds']} rounds)")
-            return delta, {**meta, "key": key, "keys": keys, "cached": True}
+            return delta, {**meta, "keys": keys, "cached": True}
         except CorruptNoiseFile as err:
             log(f"noise: {err}; generating it again")
     path = cache.path("noise", key, ".pt")
@@ -200,7 +200,7 @@ def noise_for(
     }
     every = save_noise_shards(path, list(train.ids[shard]), delta, meta, ranks)
     ranks.own(checkpoint).unlink(missing_ok=True)  # the noise is stored: nothing left to resume
-    return delta if every is None else every, {**meta, "key": key, "keys": keys, "cached": False}
+    return delta if every is None else every, {**meta, "keys": keys, "cached": False}
 
 
 @dataclass(frozen=True)
