@@ -21,7 +21,7 @@ from core.budgets import (
     PAPER_TABLE,
     Budget,
     ConstantBudget,
-    Masking,
+    Envelope,
     SegmentMask,
     budget_from_dict,
 )
@@ -56,6 +56,7 @@ from leaderboard.ranking import latest_scorings, rank_entries
 from leaderboard.submission import (
     EPS_LIMIT,
     budget_problems,
+    load_submission,
     parse_bytes,
     submission_problems,
 )
@@ -65,13 +66,14 @@ BUDGET_KINDS = (
     "mask table (paper Table 1)",
     "mask table, noise below 4 kHz",
     "constant eps",
-    "psychoacoustic masking (quietest)",
+    "amplitude envelope, below 4 kHz (quietest)",
 )
 """The Protect tab's budgets: the paper's table over the full band or below IN_BAND_HZ, one
-eps, or the leaderboard's quietest budget, QUIET."""
-QUIET = Masking(margin_db=0.0, eps_max=0.1)
-"""`masking_0db`'s budget: the noise's power per STFT bin under the clip's masking threshold,
-L-inf cap 0.1 (PESQ-WB about 2.5 where the paper's table gives 1.3; leaderboard/README.md)."""
+eps, or the budget of the leaderboard's quietest entry on its Pareto front, QUIET_ENTRY."""
+QUIET_ENTRY = "inband_envelope_020_eot_ens"
+"""eps(t) = 0.2 x the clip's mean |x| over 25 ms, capped at 0.08, noise below 4 kHz: PESQ-WB
+about 3.1 where the paper's table gives 1.3 (leaderboard/LEADERBOARD.md)."""
+QUIET = budget_from_dict(load_submission(LEADERBOARD_ROOT / "submissions" / f"{QUIET_ENTRY}.toml")[0].budget)
 IN_BAND_HZ = 4000.0
 """The band that resampling to 8 kHz keeps and wide-band listening weighs least
 (leaderboard/README.md, "Band limits")."""
@@ -181,7 +183,7 @@ def upload_budget(kind: str, eps: float | None, eps_max: float | None) -> Budget
 
 def budget_boxes(kind: str) -> tuple[dict, dict]:
     """Show only the eps box the chosen budget reads: eps_max for the mask tables, eps for the
-    constant budget, neither for the masking budget (its cap is fixed)."""
+    constant budget, neither for the envelope budget (fixed: the entry's own)."""
     uses_max = kind in BUDGET_KINDS[:2]
     return gr.update(visible=uses_max), gr.update(visible=kind == BUDGET_KINDS[2])
 
@@ -263,8 +265,11 @@ def _bound_text(budget: Budget, eps: np.ndarray) -> str:
     """Why the largest change may sit below the budget's nominal bound."""
     if isinstance(budget, ConstantBudget):
         return f"the bound is {budget.eps_linf:g} everywhere."
-    if isinstance(budget, Masking):
-        return "the masking budget keeps each frequency band under what the clip masks, so most samples move far less than the cap."
+    if isinstance(budget, Envelope):
+        return (
+            f"the envelope budget's bound follows the clip's loudness, up to the cap {budget.eps_max:g}: on this clip "
+            f"its median is {float(np.median(eps)):.4f} and its largest {float(eps.max()):.3f}."
+        )
     values, counts = np.unique(np.round(eps, 4), return_counts=True)
     used = ", ".join(f"{v:.3f} on {c / len(eps):.0%}" for v, c in sorted(zip(values, counts), reverse=True) if c)
     return (
@@ -277,8 +282,8 @@ def _budget_text(budget: Budget) -> str:
     band = f", noise below {budget.band_limit_hz / 1000:g} kHz" if budget.band_limit_hz else ""
     if isinstance(budget, ConstantBudget):
         return f"a constant eps {budget.eps_linf:g}{band}"
-    if isinstance(budget, Masking):
-        return f"the psychoacoustic masking budget (margin {budget.margin_db:+g} dB, L-inf cap {budget.eps_max:g}){band}"
+    if isinstance(budget, Envelope):
+        return f"the amplitude-envelope budget of the leaderboard's {QUIET_ENTRY} (L-inf cap {budget.eps_max:g}){band}"
     return f"the paper's mask table with eps_max {budget.eps_max:g}{band}"
 
 
