@@ -41,6 +41,12 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
         action="store_true",
         help="train and generate nothing: report what the cache holds, leave the other cells empty and list them",
     )
+    p.add_argument(
+        "--archive",
+        metavar="DIR",
+        help="also read finished victims from DIR and keep every victim this run reads or trains there "
+        "(bench/results/cells holds the thief matrix's)",
+    )
     return p.parse_args(argv)
 
 
@@ -104,7 +110,7 @@ def run_config(args: argparse.Namespace, out_root: Path) -> int:
     device = pick_device(args.device)
     command = "python -m bench " + " ".join(shlex.quote(a) for a in (sys.argv[1:] if args.config else []))
     print(f"config {cfg.name} ({cfg.hash()}) on {device}")
-    cache = Cache(out_root / "cache")
+    cache = Cache(out_root / "cache", archive=args.archive)
     if cfg.matrix:
         results = run_matrix(cfg, cache, device, overrides, progress=not args.no_progress, cached_only=args.cached_only)
         results.update(provenance=provenance(), command=command)

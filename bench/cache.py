@@ -15,11 +15,16 @@ from core.atomic import atomic_path, remove_stale_temporaries, write_text_atomic
 
 
 class Cache:
-    """JSON results under root/<kind>/<key>.json and tensor files under root/<kind>/<key>.pt."""
+    """JSON results under root/<kind>/<key>.json and tensor files under root/<kind>/<key>.pt.
 
-    def __init__(self, root: str | Path) -> None:
+    `archive`: a second cache of JSON results only (the thief matrix's cells, committed in
+    bench/results/cells, outlive the machine that computed them): JSON is read from it when
+    the cache lacks it, and every JSON result read or written is also kept there."""
+
+    def __init__(self, root: str | Path, archive: str | Path | None = None) -> None:
         self.root = Path(root)
         remove_stale_temporaries(self.root)  # what killed runs left half-written
+        self.archive = Cache(archive) if archive is not None else None
 
     def path(self, kind: str, key: str, suffix: str) -> Path:
         return self.root / kind / f"{key}{suffix}"
@@ -48,12 +53,17 @@ class Cache:
         file is reported on stderr and then counts as missing, so the work is redone)."""
         path = self.find(kind, keys, ".json")
         if path is None:
-            return None
+            return self.archive.get_json(kind, keys) if self.archive is not None else None
         try:
-            return json.loads(path.read_text(encoding="utf-8"))
+            value = json.loads(path.read_text(encoding="utf-8"))
         except (UnicodeDecodeError, json.JSONDecodeError) as err:
             print(f"cache: {path} cannot be read ({err}); computing it again", file=sys.stderr)
             return None
+        if self.archive is not None and self.archive.find(kind, keys, ".json") is None:
+            self.archive.put_json(kind, keys[0], value)
+        return value
 
     def put_json(self, kind: str, key: str, value: Any) -> None:
         write_text_atomic(self.path(kind, key, ".json"), json.dumps(value, indent=1))
+        if self.archive is not None:
+            self.archive.put_json(kind, key, value)

@@ -113,7 +113,9 @@ def summary_markdown(results: dict[str, Any], command: str) -> str:
         lines += ["", "**Partial** (`--cached-only`), not in the cache yet: " + ", ".join(
             f"{m['condition']} {m['victim']} seed {m['seed']}" for m in results["missing"]) + "."]
     gen = results.get("generation")
-    if gen:
+    if gen and gen.get("absent"):
+        lines += ["", f"Noise: not in the cache, so no perceptual figures (make it: `{gen['absent']}`)."]
+    elif gen:
         last = gen["history"][-1]["accuracy"]
         lines += [
             "",

@@ -87,6 +87,8 @@ def run(
     t0 = time.perf_counter()
     victims, thieves, missing = train_victims(cfg, conditions, train.labels, test, fingerprint, cache, device, progress, log, cached_only)
     timings["victims_s"] = time.perf_counter() - t0
+    if generation.get("absent") and not any(victims.values()):
+        raise ValueError(f"{cfg.name}: neither its noise nor any of its victims is in the cache {cache.root}; make the noise first: {generation['absent']}")
 
     metrics = None
     if delta is not None:
@@ -152,9 +154,10 @@ def noise_for(
     log,
     ranks: Ranks = Ranks(),
     generate: bool = True,
-) -> tuple[torch.Tensor, dict[str, Any]]:
+) -> tuple[torch.Tensor | None, dict[str, Any]]:
     """Cached noise for (budget, generation settings, data, compute context), else generate
-    and cache it (generate=False: a ValueError instead). Under torchrun (`ranks`, see
+    and cache it (generate=False: no noise, and under "absent" the command that makes it; the
+    victims' keys need only the noise's keys). Under torchrun (`ranks`, see
     bench.generate) each rank makes the noise of its shard of the clips and returns that;
     rank 0 stores and returns all of it. The rank count is not in the key: like a CPU thread
     count, it changes the order of sums, not the recipe."""
@@ -170,7 +173,8 @@ def noise_for(
             log(f"noise: {err}; generating it again")
     path = cache.path("noise", key, ".pt")
     if not generate:
-        raise ValueError(f"{cfg.name}: its noise ({key}) is not in the cache {cache.root}; make it first: python -m bench.generate --config {cfg.name}")
+        log(f"noise: not in the cache {cache.root}; its victims are looked up by key, no perceptual figures")
+        return None, {"keys": keys, "absent": f"python -m bench.generate --config {cfg.name}"}
     gen = cfg.generation
     log(f"noise: generating with {gen.surrogate} surrogate on {device} ({budget.to_dict()['kind']} budget)")
     checkpoint = cache.path("noise", key, ".checkpoint.pt")
@@ -231,9 +235,9 @@ def training_sets(
     clean = train.waveforms
     clean_keys = tuple("clean:" + fingerprint for _ in READ_FORMATS)
     sets = []
-    if clean_victims or delta is None:
+    if clean_victims or noise_keys is None:
         sets.append(TrainingSet(Condition("clean").label, clean_keys, None, None, lambda: clean))
-    if delta is None:
+    if noise_keys is None:
         base, base_keys, own = "clean", clean_keys, (lambda: clean)
     else:
         base, base_keys, own = "poisoned", tuple("poisoned:" + k for k in noise_keys), (lambda: clean + delta)

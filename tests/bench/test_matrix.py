@@ -70,10 +70,27 @@ def test_a_partial_matrix_is_read_from_the_cache_without_training(matrix_run, tm
     assert "missing" not in full  # a complete run has no such entry
 
 
+def test_the_archive_keeps_every_cell_and_reports_them_without_cache_or_noise(matrix_run, tmp_path):
+    shutil.copytree(matrix_run.parent.parent / "cache", tmp_path / "a" / "cache")
+    cells = tmp_path / "cells"
+    assert main(["--config", "thieves", "--quick", "--out", str(tmp_path / "a"), "--no-progress", "--cached-only", "--archive", str(cells)]) == 0
+    victims = {p.name for p in (tmp_path / "a" / "cache" / "victims").glob("*.json")}
+    assert {p.name for p in (cells / "victims").glob("*.json")} == victims  # every cell read is kept
+    assert not (cells / "noise").exists()  # the archive holds results, not tensors
+
+    # A machine with only the archive: no cache, no noise, nothing trained, every cell reported.
+    assert main(["--config", "thieves", "--quick", "--out", str(tmp_path / "b"), "--no-progress", "--cached-only", "--archive", str(cells)]) == 0
+    assert not list((tmp_path / "b" / "cache").glob("*/*.json"))
+    (run_dir,) = (tmp_path / "b" / "thieves").iterdir()
+    full, again = (json.loads((d / "results.json").read_text()) for d in (matrix_run, run_dir))
+    assert again["cells"] == full["cells"] and not again["missing"]
+    assert again["members"]["dynamic_013"]["metrics"] is None  # no noise, no perceptual figures
+
+
 def test_a_report_from_the_cache_says_how_to_make_missing_noise(tmp_path, capsys):
     assert main(["--config", "dynamic_013", "--quick", "--out", str(tmp_path), "--no-progress", "--cached-only"]) == 2
     err = capsys.readouterr().err
-    assert "not in the cache" in err and "python -m bench.generate --config dynamic_013" in err
+    assert "nor any of its victims is in the cache" in err and "python -m bench.generate --config dynamic_013" in err
     assert not (tmp_path / "dynamic_013").exists()  # no run folder for a report that could not be made
 
 
