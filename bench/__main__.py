@@ -119,7 +119,7 @@ def run_config(args: argparse.Namespace, out_root: Path) -> int:
     else:
         output = run(cfg, cache, device, progress=not args.no_progress, cached_only=args.cached_only)
         absent = (output.results["generation"] or {}).get("absent")
-        if absent and not any(output.results["victims"].values()):  # in a matrix, a member's empty cells
+        if absent and not any(output.results["victims"].values()):  # nothing to report (a matrix member may be all empty cells)
             raise ValueError(f"{cfg.name}: neither its noise nor any of its victims is in the cache {cache.root}; make the noise first: {absent}")
         output.results.update(provenance=provenance(), command=command)
         run_dir = new_run_dir(out_root, cfg.name)
